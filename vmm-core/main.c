@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+/* vmm-core: wires options, the VM and its devices, then runs it. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "options.h"
+#include "vm.h"
+
+int main(int argc, char **argv)
+{
+	struct vmm_options opt;
+	struct boot_images img;
+	struct vm vm;
+	char err[256];
+	int status = 1;
+
+	switch (options_parse(argc, argv, &opt, err, sizeof(err))) {
+	case OPTIONS_HELP:
+		return 0;
+	case OPTIONS_ERROR:
+		fprintf(stderr, "vmm-core: %s\n", err);
+		return 1;
+	case OPTIONS_OK:
+		break;
+	}
+	/* Files first: a user's mistake needs no KVM to be reported. */
+	if (loader_map_files(&img, opt.kernel, opt.initrd, opt.cmdline, err,
+			     sizeof(err))) {
+		fprintf(stderr, "vmm-core: %s\n", err);
+		return 1;
+	}
+	if (!vm_create(&vm, &opt, &img) && !vm_load(&vm))
+		status = vm_run(&vm);
+	vm_destroy(&vm);
+	loader_unmap_files(&img);
+	return status;
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpuid.h"
+#include "options.h"
+
+enum {
+	OPT_SERIAL = 0x100,
+	OPT_EXIT_PORT,
+	OPT_CPUID_CLEAR,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "memory", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'a' },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "exit-port", required_argument, NULL, OPT_EXIT_PORT },
+	{ "cpuid-clear", required_argument, NULL, OPT_CPUID_CLEAR },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+void options_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %s --kernel FILE [options]\n"
+		"Runs a virtual machine on KVM.\n"
+		"\n"
+		"  -k, --kernel FILE       kernel to boot: an ELF with a PVH entry note\n"
+		"                          (vmlinux, the test guest) or a Linux bzImage\n"
+		"  -i, --initrd FILE       initial ramdisk\n"
+		"  -a, --cmdline STRING    kernel command line\n"
+		"  -m, --memory MIB        guest RAM in MiB (default %u, min %u)\n"
+		"  -c, --cpus N            vCPUs, one thread each (default 1, max %u)\n"
+		"      --serial WHERE      COM1 16550A: stdio (default), file:PATH, none\n"
+		"      --exit-port PORT    isa-debug-exit port (default 0xf4); a write of V\n"
+		"                          exits with status (V<<1)|1; 'none' disables it\n"
+		"      --cpuid-clear LIST  hide CPUID features from the guest, e.g. cx16,xsave\n"
+		"                          (names as in /proc/cpuinfo; '%s' lists them)\n"
+		"  -v, --verbose           log VM set-up and exits to stderr\n"
+		"  -h, --help              this text\n"
+		"      --version           version\n"
+		"\n"
+		"Exit status: 0 when the guest shuts down (reset, triple fault, or halt\n"
+		"with interrupts off), (V<<1)|1 after a write of V to the exit port,\n"
+		"1 on an error (a message says which).\n",
+		prog, VMM_DEFAULT_MEM_MIB, VMM_MIN_MEM_MIB, VMM_MAX_CPUS,
+		"--cpuid-clear help");
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Whole-string unsigned parse in any base strtoull accepts; no sign. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_serial(const char *arg, struct vmm_options *o)
+{
+	if (!strcmp(arg, "stdio")) {
+		o->serial = SERIAL_STDIO;
+	} else if (!strcmp(arg, "none")) {
+		o->serial = SERIAL_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		o->serial = SERIAL_FILE;
+		o->serial_path = arg + 5;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum options_result options_parse(int argc, char **argv,
+				  struct vmm_options *o, char *err,
+				  size_t errlen)
+{
+	uint64_t v;
+	int c;
+
+	*o = (struct vmm_options){
+		.mem_mib = VMM_DEFAULT_MEM_MIB,
+		.cpus = 1,
+		.serial = SERIAL_STDIO,
+		.exit_port = 0xf4,
+	};
+	err[0] = '\0';
+	optind = 0;	/* reset getopt: tests parse more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:c:k:i:a:vh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_u64(optarg, &v) || v < VMM_MIN_MEM_MIB) {
+				set_err(err, errlen,
+					"--memory: '%s' is not a size in MiB (at least %u)",
+					optarg, VMM_MIN_MEM_MIB);
+				return OPTIONS_ERROR;
+			}
+			o->mem_mib = v;
+			break;
+		case 'c':
+			if (parse_u64(optarg, &v) || v < 1 || v > VMM_MAX_CPUS) {
+				set_err(err, errlen,
+					"--cpus: '%s' is not a CPU count from 1 to %u",
+					optarg, VMM_MAX_CPUS);
+				return OPTIONS_ERROR;
+			}
+			o->cpus = (unsigned)v;
+			break;
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'a':
+			o->cmdline = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case OPT_SERIAL:
+			if (parse_serial(optarg, o)) {
+				set_err(err, errlen,
+					"--serial: '%s' is not stdio, none or file:PATH",
+					optarg);
+				return OPTIONS_ERROR;
+			}
+			break;
+		case OPT_EXIT_PORT:
+			if (!strcmp(optarg, "none")) {
+				o->exit_port = -1;
+				break;
+			}
+			if (parse_u64(optarg, &v) || v > 0xffff) {
+				set_err(err, errlen,
+					"--exit-port: '%s' is not a port from 0 to 0xffff or 'none'",
+					optarg);
+				return OPTIONS_ERROR;
+			}
+			o->exit_port = (int)v;
+			break;
+		case OPT_CPUID_CLEAR:
+			if (!strcmp(optarg, "help")) {
+				cpuid_list_features(stdout);
+				return OPTIONS_HELP;
+			}
+			if (cpuid_check_list(optarg, err, errlen))
+				return OPTIONS_ERROR;
+			o->cpuid_clear = optarg;
+			break;
+		case 'h':
+			options_usage(stdout, argv[0]);
+			return OPTIONS_HELP;
+		case OPT_VERSION:
+			printf("vmm-core %s\n", VMM_VERSION);
+			return OPTIONS_HELP;
+		case ':':
+			set_err(err, errlen, "option '%s' needs a value",
+				argv[optind - 1]);
+			return OPTIONS_ERROR;
+		default:
+			set_err(err, errlen, "unknown option '%s' (see --help)",
+				argv[optind - 1]);
+			return OPTIONS_ERROR;
+		}
+	}
+	if (optind < argc) {
+		set_err(err, errlen, "unexpected argument '%s' (see --help)",
+			argv[optind]);
+		return OPTIONS_ERROR;
+	}
+	if (!o->kernel) {
+		set_err(err, errlen, "no kernel given: use --kernel FILE (see --help)");
+		return OPTIONS_ERROR;
+	}
+	if (o->mem_mib > (UINT64_C(1) << 30)) {	/* 1 PiB: past any host */
+		set_err(err, errlen, "--memory: %" PRIu64 " MiB is too much",
+			o->mem_mib);
+		return OPTIONS_ERROR;
+	}
+	return OPTIONS_OK;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line options of vmm-core: parsed and checked before any KVM call. */
+#ifndef VMM_OPTIONS_H
+#define VMM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define VMM_MAX_CPUS 32
+#define VMM_DEFAULT_MEM_MIB 256
+#define VMM_MIN_MEM_MIB 2
+
+enum serial_kind {
+	SERIAL_STDIO,	/* output to stdout, input from stdin */
+	SERIAL_FILE,	/* output appended to a file, no input */
+	SERIAL_NONE,	/* the UART exists, its output goes nowhere */
+};
+
+struct vmm_options {
+	uint64_t mem_mib;
+	unsigned cpus;
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	enum serial_kind serial;
+	const char *serial_path;
+	int exit_port;		/* isa-debug-exit port, -1 for none */
+	const char *cpuid_clear; /* comma-separated feature names */
+	bool verbose;
+};
+
+/* Outcome of options_parse(). */
+enum options_result {
+	OPTIONS_OK,
+	OPTIONS_HELP,		/* --help or --version: print, exit 0 */
+	OPTIONS_ERROR,		/* @err holds one line for the user */
+};
+
+enum options_result options_parse(int argc, char **argv,
+				  struct vmm_options *o, char *err,
+				  size_t errlen);
+void options_usage(FILE *out, const char *prog);
+
+#endif
