@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scenarios, chosen by test=NAME. Each returns on success and calls
+ * fail() otherwise; main.c then exits 0.
+ */
+#ifndef GUEST_SCENARIOS_H
+#define GUEST_SCENARIOS_H
+
+void scenario_hello(void);
+void scenario_pci_scan(void);
+void scenario_irq(void);
+void scenario_smp(void);
+void scenario_exit(void);
+void scenario_fault(void);
+
+#endif /* GUEST_SCENARIOS_H */
