@@ -16,6 +16,7 @@ enum {
 	OPT_EXIT_PORT,
 	OPT_CPUID_CLEAR,
 	OPT_VERSION,
+	OPT_TESTDEV,
 };
 
 static const struct option long_opts[] = {
@@ -28,6 +29,7 @@ static const struct option long_opts[] = {
 	{ "exit-port", required_argument, NULL, OPT_EXIT_PORT },
 	{ "cpuid-clear", required_argument, NULL, OPT_CPUID_CLEAR },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "testdev", no_argument, NULL, OPT_TESTDEV },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -50,6 +52,8 @@ void options_usage(FILE *out, const char *prog)
 		"                          exits with status (V<<1)|1; 'none' disables it\n"
 		"      --cpuid-clear LIST  hide CPUID features from the guest, e.g. cx16,xsave\n"
 		"                          (names as in /proc/cpuinfo; '%s' lists them)\n"
+		"      --testdev           add the in-core PCI test function (1234:5601)\n"
+		"                          the test guest and the benchmarks use\n"
 		"  -v, --verbose           log VM set-up and exits to stderr\n"
 		"  -h, --help              this text\n"
 		"      --version           version\n"
@@ -147,6 +151,9 @@ enum options_result options_parse(int argc, char **argv,
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case OPT_TESTDEV:
+			o->testdev = true;
 			break;
 		case OPT_SERIAL:
 			if (parse_serial(optarg, o)) {

@@ -29,6 +29,7 @@ struct vmm_options {
 	int exit_port;		/* isa-debug-exit port, -1 for none */
 	const char *cpuid_clear; /* comma-separated feature names */
 	bool verbose;
+	bool testdev;		/* add the in-core PCI test function */
 };
 
 /* Outcome of options_parse(). */

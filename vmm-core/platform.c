@@ -16,6 +16,7 @@
 #include "pci.h"
 #include "pio.h"
 #include "serial.h"
+#include "testdev.h"
 #include "vm.h"
 
 #define I8042_DATA		0x60
@@ -230,6 +231,15 @@ int platform_init(struct vm *vm)
 		fprintf(stderr, "vmm-core: cannot create the PCI bus\n");
 		return -1;
 	}
+	if (vm->opt->testdev) {
+		struct irq_line l = { .set_level = vm_set_irq, .opaque = vm };
+
+		vm->testdev = testdev_create(vm->pci, l);
+		if (!vm->testdev) {
+			fprintf(stderr, "vmm-core: cannot add the test device\n");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -250,6 +260,8 @@ void platform_fini(struct vm *vm)
 	input_stop_fd = -1;
 	if (vm->pci)
 		pci_bus_free(vm->pci);
+	if (vm->testdev)
+		testdev_free(vm->testdev);
 	if (vm->serial)
 		serial_free(vm->serial);
 	if (vm->serial_out_fd > STDERR_FILENO)

@@ -59,6 +59,7 @@ struct vm {
 	struct pio_bus *pio;
 	struct pci_bus *pci;
 	struct serial *serial;
+	struct testdev *testdev;
 	int serial_out_fd;
 	int console_stop_wfd;	/* tells the console input thread to stop */
 	unsigned ncpus;

@@ -17,6 +17,8 @@ static const struct scenario scenarios[] = {
 	{ "smp", scenario_smp },
 	{ "exit", scenario_exit },
 	{ "fault", scenario_fault },
+	{ "testdev", scenario_testdev },
+	{ "bench", scenario_bench },
 };
 
 static __noreturn void unknown(const char *name)

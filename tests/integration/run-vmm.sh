@@ -4,7 +4,9 @@
 # Boot the test guest under vmm-core and check the result exactly as
 # tests/guest/run-qemu.sh checks it under QEMU: exit status and console lines.
 #
-#   run-vmm.sh [-s CPUS] [-m MIB] [-e STATUS] [-p TEXT]... VMM ELF CMDLINE
+#   run-vmm.sh [-s CPUS] [-m MIB] [-d] [-e STATUS] [-p TEXT]... VMM ELF CMDLINE
+#
+#   -d adds vmm-core's in-core PCI test function (--testdev).
 #
 # With /dev/kvm the VMM runs here.  Without it, it runs inside a QEMU TCG
 # VM that offers nested KVM (tests/nested/run-in-nested-kvm.sh, cache in
@@ -12,11 +14,12 @@
 # skipped (exit 77) with the reason.
 set -u
 
-cpus=1 mem=64 want=0 patterns=()
-while getopts s:m:e:p: opt; do
+cpus=1 mem=64 want=0 patterns=() extra=()
+while getopts s:m:de:p: opt; do
 	case $opt in
 	s) cpus=$OPTARG ;;
 	m) mem=$OPTARG ;;
+	d) extra+=(--testdev) ;;
 	e) want=$OPTARG ;;
 	p) patterns+=("$OPTARG") ;;
 	*) exit 2 ;;
@@ -28,7 +31,7 @@ vmm=$(realpath "$1") elf=$(realpath "$2") append=$3
 here=$(cd "$(dirname "$0")" && pwd)
 nested=$here/../nested/run-in-nested-kvm.sh
 
-args=(--kernel "$elf" --cmdline "$append" --cpus "$cpus" --memory "$mem")
+args=(--kernel "$elf" --cmdline "$append" --cpus "$cpus" --memory "$mem" "${extra[@]}")
 if [ -e /dev/kvm ]; then
 	out=$(timeout 60 "$vmm" "${args[@]}" </dev/null)
 	status=$?

@@ -16,6 +16,7 @@
 #   --env NAME=VALUE     export a variable to COMMAND (repeatable)
 #   --cpu MODEL          QEMU -cpu (default: max; needs svm)
 #   --smp N              vCPUs of the outer VM (default 2)
+#   --accel OPTS         QEMU -accel (default: tcg)
 #   --mem MB             RAM of the outer VM (default 2048)
 #   --append ARGS        extra kernel command-line arguments
 #   -v, --verbose        timings and log locations on stderr
@@ -27,7 +28,8 @@
 # 124 on timeout, 125 when the VM died while COMMAND ran.
 #
 # Environment: NESTED_KVM_KERNEL_PKG (default: what linux-image-amd64
-# depends on), NESTED_KVM_QEMU (default qemu-system-x86_64).
+# depends on), NESTED_KVM_QEMU (default qemu-system-x86_64),
+# NESTED_KVM_QEMU_ARGS (extra QEMU arguments, split on spaces; for debugging).
 set -eu
 
 prog=${0##*/}
@@ -35,7 +37,7 @@ die() { echo "$prog: $*" >&2; exit 2; }
 skip() { echo "$prog: SKIP: $*" >&2; exit 77; }
 note() { [ "$verbose" = 0 ] || echo "$prog: $*" >&2; }
 
-workdir= timeout_s=600 cwd=/ cpu=max smp=2 mem=2048 extra_append= verbose=0
+workdir= timeout_s=600 cwd=/ cpu=max accel=tcg smp=2 mem=2048 extra_append= verbose=0
 files=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--cpu) [ $# -ge 2 ] || die "--cpu needs a value"; cpu=$2; shift 2 ;;
 	--smp) [ $# -ge 2 ] || die "--smp needs a value"; smp=$2; shift 2 ;;
 	--mem) [ $# -ge 2 ] || die "--mem needs a value"; mem=$2; shift 2 ;;
+	--accel) [ $# -ge 2 ] || die "--accel needs a value"; accel=$2; shift 2 ;;
 	--append) [ $# -ge 2 ] || die "--append needs a value"; extra_append=$2; shift 2 ;;
 	-v|--verbose) verbose=1; shift ;;
 	-h|--help) sed -n '2,/^set -eu/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
@@ -278,11 +281,12 @@ console=$workdir/last-console.log
 # COMMAND's output, which has its own serial port)
 append="console=ttyS0 panic=-1 quiet mitigations=off $extra_append"
 set +e
-timeout -k 10 "$timeout_s" "$qemu" -accel tcg -cpu "$cpu" -smp "$smp" -m "$mem" \
+timeout -k 10 "$timeout_s" "$qemu" -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$cache/vmlinuz" -initrd "$run/initrd.gz" -append "$append" \
 	-chardev file,id=con,path="$console" -device isa-serial,chardev=con \
 	-chardev stdio,id=out,signal=off -device isa-serial,chardev=out \
+	${NESTED_KVM_QEMU_ARGS:-} \
 	</dev/null 2>"$run/qemu.err" &
 qpid=$!
 wait "$qpid"

@@ -116,7 +116,7 @@ static void options_help_lists_every_option(void **state)
 	static const char *const names[] = {
 		"--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
 		"--serial", "--exit-port", "--cpuid-clear", "--verbose",
-		"--help", "--version",
+		"--help", "--version", "--testdev",
 	};
 	char buf[8192] = { 0 };
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");

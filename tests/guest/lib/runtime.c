@@ -21,11 +21,8 @@ static void start_line(void)
 		serial_putc('\n');
 }
 
-static __noreturn void vfail(int code, const char *fmt, va_list ap)
+static __noreturn void finish_fail(int code)
 {
-	start_line();
-	printf("TEST FAIL %s: ", test_name);
-	vprintf(fmt, ap);
 	printf("\n");
 	serial_flush();
 	outl(PORT_DEBUG_EXIT, code ? (uint32_t)code : EXIT_FAIL);
@@ -36,8 +33,12 @@ void fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	start_line();
+	printf("TEST FAIL %s: ", test_name);
 	va_start(ap, fmt);
-	vfail(code, fmt, ap);
+	vprintf(fmt, ap);
+	va_end(ap);
+	finish_fail(code);
 }
 
 void exit(int code)

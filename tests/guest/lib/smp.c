@@ -15,8 +15,9 @@ volatile uint32_t ap_apic_id[MAX_CPUS];
 
 void smp_install_trampoline(void)
 {
-	memcpy(phys(AP_TRAMPOLINE), ap_trampoline_start,
-	       (size_t)(ap_trampoline_end - ap_trampoline_start));
+	size_t len = (uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline_start;
+
+	memcpy(phys(AP_TRAMPOLINE), ap_trampoline_start, len);
 }
 
 static int send_ipi(uint8_t apic_id, uint32_t icr)

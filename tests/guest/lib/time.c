@@ -3,17 +3,22 @@
  * Time from the TSC, calibrated once against PIT channel 2 (the way both
  * QEMU and KVM's in-kernel PIT provide it: gate and OUT2 on port 0x61).
  * Every port access is a VM exit of a few tens of microseconds here, so the
- * window is 20 ms to keep the error near 0.2 %. If the PIT does not count,
- * CPUID leaf 0x15/0x16 is the fallback; "tsc_khz=N" overrides both.
+ * window is 20 ms to keep the error near 0.2 %. Without port 0x61, channel 0
+ * is read back with latch commands instead; then CPUID leaf 0x15/0x16.
+ * "tsc_khz=N" on the command line overrides all of them.
  */
 #include "guest.h"
 
 #define PIT_HZ		1193182
+#define PIT_CH0		0x40
 #define PIT_CH2		0x42
 #define PIT_MODE	0x43
+#define PIT_SEL_CH0	0x00
 #define PIT_SEL_CH2	0x80
+#define PIT_LATCH	0x00	/* counter latch command (access bits 00) */
 #define PIT_LOHI	0x30
 #define PIT_MODE0	0x00	/* interrupt on terminal count: OUT high at 0 */
+#define PIT_MODE2	0x04	/* rate generator */
 #define PORT_B		0x61	/* NMI status and control */
 #define PORT_B_GATE2	0x01
 #define PORT_B_SPKR	0x02
@@ -21,7 +26,8 @@
 
 #define CAL_MS		20
 #define CAL_POLLS_MAX	2000000
-#define CAL_TSC_MAX	20000000000ull	/* >= 2 s at any plausible clock */
+#define CAL_TSC_MAX	5000000000ull	/* >= 0.25 s at any plausible clock */
+#define CAL_STUCK	1000		/* reads without the count moving */
 #define KHZ_MIN		10000		/* 10 MHz .. 20 GHz: else not believed */
 #define KHZ_MAX		20000000
 
@@ -52,6 +58,42 @@ static uint64_t calibrate_pit(void)
 	t1 = rdtsc();
 	outb(PORT_B, b & ~(PORT_B_SPKR | PORT_B_GATE2));
 	khz_pit = (t1 - t0) * PIT_HZ / count / 1000;
+	return khz_pit >= KHZ_MIN && khz_pit <= KHZ_MAX ? khz_pit : 0;
+}
+
+static uint16_t pit0_read(void)
+{
+	uint8_t lo, hi;
+
+	outb(PIT_MODE, PIT_SEL_CH0 | PIT_LATCH);
+	lo = inb(PIT_CH0);
+	hi = inb(PIT_CH0);
+	return (uint16_t)(hi << 8 | lo);
+}
+
+/* Channel 0 free-running from 65536 (IRQ0 is masked everywhere). */
+static uint64_t calibrate_pit0(void)
+{
+	uint32_t want = PIT_HZ * CAL_MS / 1000, elapsed = 0;
+	uint64_t t0, t1, khz_pit;
+	uint16_t prev, cur;
+
+	outb(PIT_MODE, PIT_SEL_CH0 | PIT_LOHI | PIT_MODE2);
+	outb(PIT_CH0, 0);
+	outb(PIT_CH0, 0);
+	prev = pit0_read();
+	t0 = rdtsc();
+	for (unsigned int i = 0; elapsed < want; i++) {
+		cur = pit0_read();
+		elapsed += (uint16_t)(prev - cur);	/* counts down */
+		prev = cur;
+		if ((i > CAL_STUCK && !elapsed) || i > CAL_POLLS_MAX ||
+		    rdtsc() - t0 > CAL_TSC_MAX)
+			return 0;
+	}
+	t1 = rdtsc();
+	outb(PIT_MODE, PIT_SEL_CH0 | PIT_LOHI | PIT_MODE0);	/* stop */
+	khz_pit = (t1 - t0) * PIT_HZ / elapsed / 1000;
 	return khz_pit >= KHZ_MIN && khz_pit <= KHZ_MAX ? khz_pit : 0;
 }
 
@@ -89,11 +131,15 @@ void time_init(void)
 	source = "PIT channel 2";
 	if (khz)
 		return;
+	khz = calibrate_pit0();
+	source = "PIT channel 0";
+	if (khz)
+		return;
 	khz = calibrate_cpuid();
 	source = "CPUID";
-	if (!khz)
-		fail(EXIT_TIMEOUT, "TSC calibration: PIT channel 2 never counted "
-		     "down and CPUID has no frequency (try tsc_khz=N)");
+	if (khz < KHZ_MIN || khz > KHZ_MAX)
+		fail(EXIT_TIMEOUT, "TSC calibration: the PIT does not count and "
+		     "CPUID has no frequency (try tsc_khz=N)");
 }
 
 uint64_t tsc_khz(void)

@@ -12,5 +12,7 @@ void scenario_irq(void);
 void scenario_smp(void);
 void scenario_exit(void);
 void scenario_fault(void);
+void scenario_testdev(void);
+void scenario_bench(void);
 
 #endif /* GUEST_SCENARIOS_H */
