@@ -19,6 +19,7 @@ static const struct scenario scenarios[] = {
 	{ "fault", scenario_fault },
 	{ "testdev", scenario_testdev },
 	{ "bench", scenario_bench },
+	{ "shutdown", scenario_shutdown },
 };
 
 static __noreturn void unknown(const char *name)

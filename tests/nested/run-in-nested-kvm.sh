@@ -15,8 +15,11 @@
 #   --cwd DIR            working directory of COMMAND in the VM (default /)
 #   --env NAME=VALUE     export a variable to COMMAND (repeatable)
 #   --cpu MODEL          QEMU -cpu (default: max; needs svm)
-#   --smp N              vCPUs of the outer VM (default 2)
-#   --accel OPTS         QEMU -accel (default: tcg)
+#   --smp N              vCPUs of the outer VM (default 1; KVM guests inside
+#                        may still have any number of vCPUs)
+#   --accel OPTS         QEMU -accel (default: tcg, and tcg,thread=single when
+#                        --smp > 1: multi-threaded TCG with several vCPUs hangs
+#                        the nested kernel now and then, see README.md)
 #   --mem MB             RAM of the outer VM (default 2048)
 #   --append ARGS        extra kernel command-line arguments
 #   -v, --verbose        timings and log locations on stderr
@@ -37,7 +40,7 @@ die() { echo "$prog: $*" >&2; exit 2; }
 skip() { echo "$prog: SKIP: $*" >&2; exit 77; }
 note() { [ "$verbose" = 0 ] || echo "$prog: $*" >&2; }
 
-workdir= timeout_s=600 cwd=/ cpu=max accel=tcg smp=2 mem=2048 extra_append= verbose=0
+workdir='' timeout_s=600 cwd=/ cpu=max accel='' smp=1 mem=2048 extra_append='' verbose=0
 files=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -62,6 +65,9 @@ done
 case $timeout_s in ''|*[!0-9]*) die "--timeout must be a number of seconds" ;; esac
 case $smp in ''|*[!0-9]*) die "--smp must be a number" ;; esac
 case $mem in ''|*[!0-9]*) die "--mem must be a number of MiB" ;; esac
+if [ -z "$accel" ]; then
+	if [ "$smp" -gt 1 ]; then accel=tcg,thread=single; else accel=tcg; fi
+fi
 for e in ${envs[@]+"${envs[@]}"}; do
 	case $e in [A-Za-z_]*=*) ;; *) die "--env wants NAME=VALUE, got '$e'" ;; esac
 done
@@ -76,12 +82,16 @@ workdir=$(cd "$workdir" && pwd)
 cache=$workdir/cache
 run=
 qpid=
+# shellcheck disable=SC2317 # invoked by the trap
 cleanup() {
 	if [ -n "$qpid" ]; then
 		kill "$qpid" 2>/dev/null || true
 		wait "$qpid" 2>/dev/null || true
 	fi
-	if [ -n "$run" ]; then rm -rf "$run"; fi
+	if [ -n "$run" ]; then
+		[ ! -f "$run/console.log" ] || cp "$run/console.log" "$workdir/last-console.log" 2>/dev/null || true
+		rm -rf "$run"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -92,7 +102,6 @@ t_start=$(date +%s.%N)
 # ---------------------------------------------------------------- cache ---
 # $cache/base.cpio.gz: busybox, the kvm_amd module chain (deps first) and
 # /init; $cache/vmlinuz.  Built once, under a lock, atomically.
-modname() { local n=${1##*/}; n=${n%%.ko*}; echo "${n//-/_}"; }
 modinfo_depends() { # FILE(.ko, uncompressed) -> space-separated names
 	tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' '
 }
@@ -122,7 +131,7 @@ build_cache() {
 	vmlinuz=$(ls "$tmp"/k/boot/vmlinuz-* 2>/dev/null | head -n1)
 	moddir=$(ls -d "$tmp"/k/lib/modules/* "$tmp"/k/usr/lib/modules/* 2>/dev/null | head -n1)
 	bb=$tmp/bb/bin/busybox
-	[ -f "$vmlinuz" ] && [ -d "$moddir" ] && [ -x "$bb" ] || skip "unexpected layout in $kpkg / busybox-static"
+	{ [ -f "$vmlinuz" ] && [ -d "$moddir" ] && [ -x "$bb" ]; } || skip "unexpected layout in $kpkg / busybox-static"
 
 	# Resolve the kvm_amd dependency chain from the modules' .modinfo.
 	local root=$tmp/root order="" seen=" "
@@ -194,22 +203,26 @@ EOF
 	mv "$tmp/base.cpio.gz" "$new/"
 	cp "$vmlinuz" "$new/vmlinuz"
 	cp "$bb" "$new/busybox"
-	echo "$kpkg $order" >"$new/info"
+	printf '%s\n%s\n' "$cache_key" "kernel $kpkg, modules $order" >"$new/info"
 	rm -rf "$cache"
 	mv "$new" "$cache"
 	rm -rf "$tmp"
 	run=
 }
 
-if [ ! -f "$cache/info" ]; then
+# The first line of $cache/info says what the cache was built for; bump the
+# format number whenever /init or the layout changes.
+cache_key="format=3 kernel=${NESTED_KVM_KERNEL_PKG:-auto}"
+cache_ok() { [ -f "$cache/info" ] && [ "$(head -n1 "$cache/info")" = "$cache_key" ]; }
+if ! cache_ok; then
 	if command -v flock >/dev/null 2>&1; then
 		exec 9>"$workdir/.lock"
 		flock -w 1200 9 || die "timed out waiting for the lock on $workdir/.lock"
 	fi
-	[ -f "$cache/info" ] || build_cache
+	cache_ok || build_cache
 	if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
 fi
-note "cache: $(cat "$cache/info")"
+note "cache: $(tail -n1 "$cache/info")"
 
 # ------------------------------------------------------------- this run ---
 run=$(mktemp -d "$workdir/run.XXXXXX")
@@ -275,18 +288,19 @@ cat "$cache/base.cpio.gz" "$run/user.cpio.gz" >"$run/initrd.gz"
 note "initramfs $(($(wc -c <"$run/initrd.gz") / 1024)) KiB"
 
 # ----------------------------------------------------------------- boot ---
-console=$workdir/last-console.log
+console=$run/console.log # kept as $workdir/last-console.log by cleanup
 : >"$console"
 # quiet = loglevel 4: warnings, oopses and lockups reach the console log (never
 # COMMAND's output, which has its own serial port)
 append="console=ttyS0 panic=-1 quiet mitigations=off $extra_append"
+read -r -a qextra <<<"${NESTED_KVM_QEMU_ARGS:-}"
 set +e
 timeout -k 10 "$timeout_s" "$qemu" -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$cache/vmlinuz" -initrd "$run/initrd.gz" -append "$append" \
-	-chardev file,id=con,path="$console" -device isa-serial,chardev=con \
+	-chardev file,id=con,path="${console//,/,,}" -device isa-serial,chardev=con \
 	-chardev stdio,id=out,signal=off -device isa-serial,chardev=out \
-	${NESTED_KVM_QEMU_ARGS:-} \
+	${qextra[@]+"${qextra[@]}"} \
 	</dev/null 2>"$run/qemu.err" &
 qpid=$!
 wait "$qpid"
@@ -297,12 +311,12 @@ t_end=$(date +%s.%N)
 
 marker() { tr -d '\r' <"$console" | sed -n "s/^.*$1//p" | tail -n1; }
 note "wall $(echo "$t_end - $t_start" | bc 2>/dev/null || true) s; guest uptime at /dev/kvm: $(marker 'NESTED-KVM-READY uptime=')"
-note "console log: $console"
+note "console log: $workdir/last-console.log"
 began() { tr -d '\r' <"$console" | grep -aq 'NESTED-BEGIN'; }
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	tail=$(tr -d '\r' <"$console" | grep -av '^$' | tail -n 5 | tr '\n' '|')
 	began || skip "nested VM did not boot within ${timeout_s}s (-cpu $cpu; console: $tail)"
-	echo "$prog: timed out after ${timeout_s}s (console: $tail; log: $console)" >&2
+	echo "$prog: timed out after ${timeout_s}s (console: $tail; log: $workdir/last-console.log)" >&2
 	exit 124
 fi
 reason=$(marker 'NESTED-NOKVM=')
@@ -318,4 +332,7 @@ if [ -z "$ex" ]; then
 	exit 125
 fi
 ex=${ex%% *}
+case $ex in
+''|*[!0-9]*) echo "$prog: garbled exit marker '$ex' (log: $workdir/last-console.log)" >&2; exit 125 ;;
+esac
 exit "$ex"

@@ -7,8 +7,9 @@
 #
 #   vmlinuz          Debian's stock kernel as shipped (a bzImage), from the
 #                    package linux-image-amd64 depends on, fetched with
-#                    'apt-get download' and unpacked with 'dpkg-deb -x' (never
-#                    installed)
+#                    'apt-get download' (never installed); only this member
+#                    is unpacked (dpkg-deb --fsys-tarfile | tar), not the
+#                    ~400 MB of modules
 #   vmlinux          the ELF kernel inside that bzImage, decompressed; it
 #                    carries the Xen PVH entry note, so QEMU's -kernel and
 #                    vmm-core boot it by PVH
@@ -65,13 +66,15 @@ if ! (cd "$tmp/debs" && timeout 900 apt-get -q -o APT::Sandbox::User=root \
 	download "${pkgs[@]}" >"$tmp/apt.log" 2>&1); then
 	skip "apt-get download ${pkgs[*]} failed: $(grep -m1 -E '^(E|W):' "$tmp/apt.log" || tail -n1 "$tmp/apt.log")"
 fi
-kdeb=$(ls "$tmp"/debs/linux-image-*.deb 2>/dev/null | head -n1)
-[ -n "$kdeb" ] || fail "apt-get download $kpkg left no linux-image-*.deb"
+debs=("$tmp"/debs/linux-image-*.deb)
+kdeb=${debs[0]}
+[ -f "$kdeb" ] || fail "apt-get download $kpkg left no linux-image-*.deb"
 kver=$(dpkg-deb -f "$kdeb" Version)
 mkdir -p "$tmp/k"
 dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp/k" --wildcards './boot/vmlinuz-*' ||
 	fail "cannot unpack $kdeb"
-vmlinuz=$(ls "$tmp"/k/boot/vmlinuz-* 2>/dev/null | head -n1)
+found=("$tmp"/k/boot/vmlinuz-*)
+vmlinuz=${found[0]}
 [ -f "$vmlinuz" ] || fail "$kdeb has no /boot/vmlinuz-*"
 if [ -z "$bb" ]; then
 	mkdir -p "$tmp/bb"
@@ -185,7 +188,7 @@ mv "$tmp/vmlinux" "$tmp/initrd.cpio.gz" "$new/"
 {
 	echo "package=$kpkg"
 	echo "version=$kver"
-	echo "vmlinuz=$(basename "$kdeb")"
+	echo "deb=$(basename "$kdeb")"
 	echo "compression=$comp"
 	echo "boot_protocol=$(printf '%d.%02d' $((proto >> 8)) $((proto & 255)))"
 	echo "pvh_entry=$pvh_entry"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CPL0 entry points: one 16-byte stub per vector, the exception path, the
- * int 0x80 gate and the AP entry. Kept to a handful of instructions each
+ * system gate and the AP entry. Kept to a handful of instructions each
  * because CPL0 code runs emulated on our KVM; the work happens at CPL3.
  */
 #include "arch.h"
@@ -30,7 +30,7 @@ isr_stubs:
 	.endr
 	/* 0x20-0xff: count and return. CPL3 notices the count, services
 	 * the device and writes EOI itself (a level-triggered line stays
-	 * masked by the ISR until then). Vector 0x80 has its own gate. */
+	 * masked by the ISR until then). */
 	.rept	224
 	.balign 16
 	lock incq irq_count + 8 * vec
@@ -39,7 +39,22 @@ isr_stubs:
 	.endr
 
 exc_common:
-	push	%rax
+	/* A #UD at sys_gate is a system call, not a fault: CPL3 cannot use
+	 * 'int n' on this project's KVM (the PVM-based host turns it into #UD
+	 * at the instruction), but exceptions are delivered everywhere.
+	 * Stack: vector, error, rip, cs, rflags, rsp, ss. */
+	cmpq	$6, (%rsp)
+	jne	1f
+	push	%rdx
+	lea	sys_gate(%rip), %rdx
+	cmp	%rdx, 24(%rsp)
+	pop	%rdx
+	jne	1f
+	cmp	$SYS_HALT, %eax
+	je	halt_forever
+	cmp	$SYS_TRIPLE_FAULT, %eax
+	je	triple_fault
+1:	push	%rax
 	push	%rbx
 	push	%rcx
 	push	%rdx
@@ -59,12 +74,23 @@ exc_common:
 	call	exception_handler	/* prints, exits through port 0xf4 */
 	jmp	halt_forever
 
-	/* int 0x80 from CPL3. EAX = function; SYS_HALT is the only one. */
-	.globl	syscall_entry
-syscall_entry:
-	cmp	$SYS_HALT, %eax
-	je	halt_forever
-	iretq
+	/* The system gate CPL3 calls with EAX = function: SYS_HALT, or
+	 * SYS_TRIPLE_FAULT (an empty IDT turns the next exception into a
+	 * triple fault).  Unknown functions report as an ordinary #UD. */
+	.globl	sys_gate
+sys_gate:
+	ud2
+
+triple_fault:
+	lidt	empty_idt_ptr
+	ud2
+
+	.section .rodata
+	.balign	16
+empty_idt_ptr:
+	.word	0
+	.quad	0
+	.text
 
 	.globl	halt_forever
 halt_forever:

@@ -166,14 +166,6 @@ long_entry:
 	cmp	$256, %ecx
 	jne	6b
 	movb	$1, idt + 8 * 16 + 4		/* #DF on IST1 */
-	mov	$syscall_entry, %eax		/* int 0x80: DPL3 gate */
-	mov	%eax, %edx
-	and	$0xffff, %edx
-	or	$(SEL_KCODE64 << 16), %edx
-	mov	%edx, idt + VEC_SYSCALL * 16
-	and	$0xffff0000, %eax
-	or	$0xee00, %eax
-	mov	%eax, idt + VEC_SYSCALL * 16 + 4
 	lidt	idt_ptr
 
 	/* 8259s: mask everything (KVM's are unmasked at reset). */

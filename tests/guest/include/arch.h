@@ -31,11 +31,11 @@
 
 /* Vectors. 0x00-0x1f exceptions; every other vector only counts. */
 #define VEC_FIRST_IRQ		0x20
-#define VEC_SYSCALL		0x80	/* the only gate CPL3 may use */
 #define VEC_SPURIOUS		0xff
 
-/* int 0x80 function numbers, in EAX. */
+/* sys_gate function numbers, in EAX (boot/entry.S). */
 #define SYS_HALT		0	/* cli; hlt forever */
+#define SYS_TRIPLE_FAULT	1	/* empty IDT, then an exception */
 
 #define MAX_CPUS		64
 #define KSTACK_SIZE		16384
@@ -161,10 +161,17 @@ static inline void mmio_write32(uint64_t addr, uint32_t v)
 	*(volatile uint32_t *)phys(addr) = v;
 }
 
-/* int 0x80 into the CPL0 gate: stop this CPU for good. */
+/* Through the CPL0 system gate: stop this CPU for good. */
 static inline __attribute__((noreturn)) void sys_halt(void)
 {
-	asm volatile("int $0x80" : : "a"(SYS_HALT) : "memory");
+	asm volatile("call sys_gate" : : "a"(SYS_HALT) : "memory");
+	__builtin_unreachable();
+}
+
+/* Through the CPL0 system gate: reset the machine by triple fault. */
+static inline __attribute__((noreturn)) void sys_triple_fault(void)
+{
+	asm volatile("call sys_gate" : : "a"(SYS_TRIPLE_FAULT) : "memory");
 	__builtin_unreachable();
 }
 

@@ -66,8 +66,7 @@ int irq_register(const struct irq_route *r, uint8_t vector)
 	const struct mp_ioapic *io = ioapic_for(r->gsi);
 	uint32_t pin, lo = vector;
 
-	if (!io || vector < VEC_FIRST_IRQ || vector == VEC_SYSCALL ||
-	    vector == VEC_SPURIOUS)
+	if (!io || vector < VEC_FIRST_IRQ || vector == VEC_SPURIOUS)
 		return -1;
 	pin = r->gsi - io->gsi_base;
 	if (r->level)

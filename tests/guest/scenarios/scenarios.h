@@ -14,5 +14,6 @@ void scenario_exit(void);
 void scenario_fault(void);
 void scenario_testdev(void);
 void scenario_bench(void);
+void scenario_shutdown(void);
 
 #endif /* GUEST_SCENARIOS_H */
