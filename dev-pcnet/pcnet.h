@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AMD Am79C970A (PCnet-PCI II) model: the whole API of the library.
+ *
+ * A device author sees register access for the two BARs, a few callbacks
+ * (interrupt line, frame out, clock), a frame-in entry, the link and the
+ * timer.  The chip's architectural state is a plain, pointer-free struct
+ * the caller allocates (so it can live in a shared-memory region that
+ * outlives the process); everything else is private to the library.
+ *
+ * Threading: one caller at a time per device (the process serializes).
+ * Entry points called from inside a callback of the same device (re-entry)
+ * are refused: reads return all ones, writes are ignored, pcnet_receive()
+ * returns PCNET_RX_DROPPED.
+ */
+#ifndef DEV_PCNET_PCNET_H
+#define DEV_PCNET_PCNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct guest_mem;
+
+/* PCI identity of the Am79C970A. */
+#define PCNET_PCI_VENDOR_ID	0x1022
+#define PCNET_PCI_DEVICE_ID	0x2000
+#define PCNET_PCI_REVISION	0x10
+#define PCNET_PCI_CLASS		0x020000	/* Ethernet controller */
+#define PCNET_PCI_INT_PIN	1		/* INTA# */
+#define PCNET_IO_BAR_SIZE	0x20		/* BAR0, I/O */
+#define PCNET_MMIO_BAR_SIZE	0x20		/* BAR1, memory, same map */
+
+/*
+ * Longest frame, without the FCS, that the model hands to the port or takes
+ * from it.  Longer transmit chains end in BUFF/UFLO; longer received frames
+ * are dropped before they touch guest memory.
+ */
+#define PCNET_MAX_FRAME		1536
+
+#define PCNET_STATE_MAGIC	0x544e4350u	/* "PCNT" */
+#define PCNET_STATE_VERSION	1
+#define PCNET_NR_CSR		128
+#define PCNET_NR_BCR		36		/* BCR0..BCR34, one spare */
+#define PCNET_NR_MII		32
+
+struct pcnet_stats {
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t tx_dropped;	/* the port said PCNET_TX_DROPPED */
+	uint64_t tx_errors;	/* BUFF/UFLO/LCAR descriptors */
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t rx_filtered;
+	uint64_t rx_missed;	/* MISS: no receive descriptor */
+	uint64_t rx_overflows;	/* BUFF/OFLO: chain ran out */
+	uint64_t rx_dropped;	/* not receiving, oversize, link down */
+	uint64_t dma_faults;	/* DMA outside guest RAM: MERR */
+	uint64_t reentries;	/* refused re-entrant calls */
+};
+
+/*
+ * Architectural state.  Plain data only, fixed layout: it may sit in a
+ * shared-memory region and be adopted by a restarted process
+ * (PCNET_RESUME).  Callers must not write it while the device exists.
+ */
+struct pcnet_state {
+	uint32_t magic;			/* PCNET_STATE_MAGIC */
+	uint32_t version;		/* PCNET_STATE_VERSION */
+	uint32_t size;			/* sizeof(struct pcnet_state) */
+	uint32_t rap;			/* Register Address Port */
+
+	uint16_t csr[PCNET_NR_CSR];	/* CSRs with storage (see regs.c) */
+	uint16_t bcr[PCNET_NR_BCR];
+	uint16_t mii[PCNET_NR_MII];	/* the external PHY's registers */
+	uint8_t aprom[16];
+	uint8_t mac[6];			/* the EEPROM's address, for H_RESET */
+	uint8_t pad0[2];
+
+	uint8_t irq_level;		/* INTA as last driven */
+	uint8_t link_up;
+	uint8_t mii_link_latch;		/* BMSR link went down, not yet read */
+	uint8_t pci_master_abort;	/* for PCI status bit 13 (RMABORT) */
+
+	uint32_t rdra;			/* receive ring base (CSR24/25) */
+	uint32_t tdra;			/* transmit ring base (CSR30/31) */
+	uint32_t rx_len;		/* descriptors in the ring; 0: none */
+	uint32_t tx_len;
+	uint32_t rx_idx;		/* current descriptor, 0..len-1 */
+	uint32_t tx_idx;
+
+	/*
+	 * Descriptors being handed back when the process died: a restarted
+	 * process completes them, so no ring stalls (count 0: none).
+	 */
+	uint32_t tx_inflight_start;
+	uint32_t tx_inflight_count;
+	uint32_t rx_inflight_start;
+	uint32_t rx_inflight_count;
+
+	uint64_t next_poll_ns;		/* TX ring poll deadline; 0: none */
+	struct pcnet_stats stats;
+};
+
+/* One piece of a transmitted frame. */
+struct pcnet_seg {
+	uint64_t gpa;		/* guest-physical, or PCNET_SEG_NO_GPA */
+	const void *host;	/* valid for len bytes during the callback */
+	uint32_t len;
+};
+
+/* Bytes the device supplies itself (APAD_XMT padding, bounce copies). */
+#define PCNET_SEG_NO_GPA	UINT64_MAX
+
+/* tx flags: the frame's last 4 bytes are an FCS the guest built. */
+#define PCNET_TX_FCS_INCLUDED	(1u << 0)
+
+enum pcnet_tx_result {
+	PCNET_TX_ACCEPTED = 0,
+	PCNET_TX_DROPPED,	/* lost on the wire: counted, not an error */
+};
+
+enum pcnet_rx_result {
+	PCNET_RX_DELIVERED = 0,
+	PCNET_RX_FILTERED,	/* address filter said no */
+	PCNET_RX_NO_BUFFER,	/* no descriptor owned: MISS */
+	PCNET_RX_OVERFLOW,	/* chain ran out: stored with BUFF/OFLO */
+	PCNET_RX_DROPPED,	/* receiver off, too long, link down, MERR */
+};
+
+struct pcnet_ops {
+	/* Drive INTA# to @level (1 asserted).  Called on changes only. */
+	void (*set_irq)(void *opaque, int level);
+	/*
+	 * A frame leaves the chip: @nseg pieces in order, total @len bytes,
+	 * PCNET_TX_* @flags.  Host pointers are valid only during the call.
+	 */
+	enum pcnet_tx_result (*tx)(void *opaque, const struct pcnet_seg *seg,
+				   unsigned int nseg, uint32_t len,
+				   unsigned int flags);
+	/* Monotonic nanoseconds (the TX ring poll is scheduled with it). */
+	uint64_t (*now_ns)(void *opaque);
+};
+
+struct pcnet_config {
+	const struct guest_mem *mem;	/* the only way to guest RAM */
+	uint8_t mac[6];			/* goes to the APROM */
+};
+
+struct pcnet;
+
+/* pcnet_create() flags: adopt @st if it holds a valid state. */
+#define PCNET_RESUME		(1u << 0)
+
+/*
+ * Creates a device over caller-allocated @st.  Returns 0 (fresh state,
+ * hardware reset done), 1 (valid state resumed) or -errno; *@out is set on
+ * success and freed with pcnet_destroy().
+ */
+int pcnet_create(struct pcnet **out, struct pcnet_state *st,
+		 const struct pcnet_config *cfg, const struct pcnet_ops *ops,
+		 void *opaque, unsigned int flags);
+void pcnet_destroy(struct pcnet *dev);
+
+/* The guest-memory map changed (regions added or remapped). */
+void pcnet_set_guest_mem(struct pcnet *dev, const struct guest_mem *mem);
+
+/* H_RESET: PCI RST#, a VM reset. */
+void pcnet_hard_reset(struct pcnet *dev);
+
+/*
+ * The 32-byte I/O BAR: offset 0..31, size 1, 2 or 4.  Accesses the chip
+ * does not decode read as all ones and write nothing.
+ */
+uint32_t pcnet_io_read(struct pcnet *dev, uint32_t offset, unsigned int size);
+void pcnet_io_write(struct pcnet *dev, uint32_t offset, unsigned int size,
+		    uint32_t value);
+/* The memory BAR maps the same resources at the same offsets. */
+uint32_t pcnet_mmio_read(struct pcnet *dev, uint64_t offset,
+			 unsigned int size);
+void pcnet_mmio_write(struct pcnet *dev, uint64_t offset, unsigned int size,
+		      uint32_t value);
+
+/* A frame from the network (no FCS; shorter than 60 bytes is padded). */
+enum pcnet_rx_result pcnet_receive(struct pcnet *dev, const struct iovec *iov,
+				   unsigned int iovcnt);
+/* Whether a frame arriving now would find a receive descriptor. */
+bool pcnet_rx_ready(struct pcnet *dev);
+
+void pcnet_set_link(struct pcnet *dev, bool up);
+bool pcnet_link(const struct pcnet *dev);
+
+/* Runs what is due at @now_ns (the TX ring poll). */
+void pcnet_timer(struct pcnet *dev, uint64_t now_ns);
+/* Next absolute deadline for pcnet_timer(), UINT64_MAX if none. */
+uint64_t pcnet_next_deadline(const struct pcnet *dev);
+
+/* Current INTA# level (for a resample handler). */
+int pcnet_irq_level(const struct pcnet *dev);
+void pcnet_get_stats(const struct pcnet *dev, struct pcnet_stats *out);
+
+#endif
