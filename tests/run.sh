@@ -3,8 +3,8 @@
 # (release and ASan+UBSan), and runs every test suite; the unit suite also
 # runs under valgrind.  Exit status 0 only if nothing failed.
 #
-#   tests/run.sh [--quick]     --quick skips the sanitizer build, valgrind
-#                              and the slow suite
+#   tests/run.sh [--quick]     --quick skips the sanitizer build, valgrind,
+#                              the fuzz and the slow suites
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -63,6 +63,9 @@ if [ $quick -eq 0 ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run_suites build-asan --suite unit --suite integration
+
+	echo "== fuzz suite (bounded runs)"
+	run_suites build --suite fuzz
 
 	echo "== slow suite"
 	run_suites build --suite slow
