@@ -86,6 +86,14 @@ static uint32_t reg_read(struct pcnet *dev, uint32_t off, unsigned int size)
 
 	switch (decode(dwio(st), off, size)) {
 	case REG_RDP:
+		/*
+		 * In DWIO a doubleword read of CSR88 returns the whole chip
+		 * ID, CSR89 in the upper half (NetBSD's pcn identifies the
+		 * chip that way; QEMU's model agrees).
+		 */
+		if (size == 4 && st->rap == CSR_CHIPID0)
+			return pcnet_csr_read(dev, CSR_CHIPID0) |
+			       pcnet_csr_read(dev, CSR_CHIPID1) << 16;
 		return pcnet_csr_read(dev, st->rap);
 	case REG_RAP:
 		return st->rap;

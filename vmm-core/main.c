@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "devproxy.h"
 #include "options.h"
 #include "vm.h"
 
@@ -29,7 +30,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm-core: %s\n", err);
 		return 1;
 	}
-	if (!vm_create(&vm, &opt, &img) && !vm_load(&vm))
+	/* Devices attach before the MP table is written: it routes their
+	 * interrupts. */
+	if (!vm_create(&vm, &opt, &img) && !devproxy_start_all(&vm) &&
+	    !vm_load(&vm))
 		status = vm_run(&vm);
 	vm_destroy(&vm);
 	loader_unmap_files(&img);

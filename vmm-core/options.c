@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "cpuid.h"
 #include "options.h"
@@ -17,6 +18,10 @@ enum {
 	OPT_CPUID_CLEAR,
 	OPT_VERSION,
 	OPT_TESTDEV,
+	OPT_DEVICE_SOCK,
+	OPT_DEVICE_TIMEOUT,
+	OPT_DEVICE_WAIT,
+	OPT_DEVICE_SPIN,
 };
 
 static const struct option long_opts[] = {
@@ -30,6 +35,10 @@ static const struct option long_opts[] = {
 	{ "cpuid-clear", required_argument, NULL, OPT_CPUID_CLEAR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "testdev", no_argument, NULL, OPT_TESTDEV },
+	{ "device-sock", required_argument, NULL, OPT_DEVICE_SOCK },
+	{ "device-timeout", required_argument, NULL, OPT_DEVICE_TIMEOUT },
+	{ "device-wait", required_argument, NULL, OPT_DEVICE_WAIT },
+	{ "device-spin-ns", required_argument, NULL, OPT_DEVICE_SPIN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -54,6 +63,15 @@ void options_usage(FILE *out, const char *prog)
 		"                          (names as in /proc/cpuinfo; '%s' lists them)\n"
 		"      --testdev           add the in-core PCI test function (1234:5601)\n"
 		"                          the test guest and the benchmarks use\n"
+		"      --device-sock PATH  listen on PATH for an out-of-process PCI device\n"
+		"                          (dev-pcnet, ...); repeatable, up to %u; the\n"
+		"                          guest starts once every device has attached\n"
+		"      --device-wait MS    how long to wait for them at start (default %u)\n"
+		"      --device-timeout MS how long a vCPU waits for a dead device to come\n"
+		"                          back before its function reads as removed\n"
+		"                          (all-ones; default %u)\n"
+		"      --device-spin-ns N  a vCPU polls a device's answer this long before\n"
+		"                          it sleeps (default %u; 0: sleep at once)\n"
 		"  -v, --verbose           log VM set-up and exits to stderr\n"
 		"  -h, --help              this text\n"
 		"      --version           version\n"
@@ -62,7 +80,8 @@ void options_usage(FILE *out, const char *prog)
 		"with interrupts off), (V<<1)|1 after a write of V to the exit port,\n"
 		"1 on an error (a message says which).\n",
 		prog, VMM_DEFAULT_MEM_MIB, VMM_MIN_MEM_MIB, VMM_MAX_CPUS,
-		"--cpuid-clear help");
+		"--cpuid-clear help", VMM_MAX_DEVICES, VMM_DEFAULT_DEVICE_WAIT_MS,
+		VMM_DEFAULT_DEVICE_TIMEOUT_MS, VMM_DEFAULT_DEVICE_SPIN_NS);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -115,6 +134,9 @@ enum options_result options_parse(int argc, char **argv,
 		.cpus = 1,
 		.serial = SERIAL_STDIO,
 		.exit_port = 0xf4,
+		.device_timeout_ms = VMM_DEFAULT_DEVICE_TIMEOUT_MS,
+		.device_wait_ms = VMM_DEFAULT_DEVICE_WAIT_MS,
+		.device_spin_ns = VMM_DEFAULT_DEVICE_SPIN_NS,
 	};
 	err[0] = '\0';
 	optind = 0;	/* reset getopt: tests parse more than once */
@@ -154,6 +176,54 @@ enum options_result options_parse(int argc, char **argv,
 			break;
 		case OPT_TESTDEV:
 			o->testdev = true;
+			break;
+		case OPT_DEVICE_SOCK:
+			if (o->nr_devices == VMM_MAX_DEVICES) {
+				set_err(err, errlen,
+					"--device-sock: at most %u devices",
+					VMM_MAX_DEVICES);
+				return OPTIONS_ERROR;
+			}
+			if (!*optarg || strlen(optarg) >=
+			    sizeof(((struct sockaddr_un *)0)->sun_path)) {
+				set_err(err, errlen,
+					"--device-sock: '%s' is not a socket path (1 to 107 bytes)",
+					optarg);
+				return OPTIONS_ERROR;
+			}
+			for (unsigned i = 0; i < o->nr_devices; i++) {
+				if (!strcmp(o->device_sock[i], optarg)) {
+					set_err(err, errlen,
+						"--device-sock: '%s' given twice",
+						optarg);
+					return OPTIONS_ERROR;
+				}
+			}
+			o->device_sock[o->nr_devices++] = optarg;
+			break;
+		case OPT_DEVICE_TIMEOUT:
+		case OPT_DEVICE_WAIT:
+			if (parse_u64(optarg, &v) || v > 3600000) {
+				set_err(err, errlen,
+					"%s: '%s' is not a time in ms (0 to 3600000)",
+					c == OPT_DEVICE_WAIT ? "--device-wait" :
+							       "--device-timeout",
+					optarg);
+				return OPTIONS_ERROR;
+			}
+			if (c == OPT_DEVICE_WAIT)
+				o->device_wait_ms = (unsigned)v;
+			else
+				o->device_timeout_ms = (unsigned)v;
+			break;
+		case OPT_DEVICE_SPIN:
+			if (parse_u64(optarg, &v) || v > 1000000000) {
+				set_err(err, errlen,
+					"--device-spin-ns: '%s' is not a time in ns (0 to 1000000000)",
+					optarg);
+				return OPTIONS_ERROR;
+			}
+			o->device_spin_ns = v;
 			break;
 		case OPT_SERIAL:
 			if (parse_serial(optarg, o)) {

@@ -11,6 +11,10 @@
 #define VMM_MAX_CPUS 32
 #define VMM_DEFAULT_MEM_MIB 256
 #define VMM_MIN_MEM_MIB 2
+#define VMM_MAX_DEVICES 8
+#define VMM_DEFAULT_DEVICE_TIMEOUT_MS 5000
+#define VMM_DEFAULT_DEVICE_WAIT_MS 10000
+#define VMM_DEFAULT_DEVICE_SPIN_NS 20000
 
 enum serial_kind {
 	SERIAL_STDIO,	/* output to stdout, input from stdin */
@@ -30,6 +34,12 @@ struct vmm_options {
 	const char *cpuid_clear; /* comma-separated feature names */
 	bool verbose;
 	bool testdev;		/* add the in-core PCI test function */
+	/* Out-of-process PCI devices, one listening socket each. */
+	const char *device_sock[VMM_MAX_DEVICES];
+	unsigned nr_devices;
+	unsigned device_timeout_ms;	/* a dead device's vCPUs wait this long */
+	unsigned device_wait_ms;	/* for every device's hello, at start */
+	uint64_t device_spin_ns;	/* a vCPU spins this long on its slot */
 };
 
 /* Outcome of options_parse(). */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devproxy.h"
 #include "mptable.h"
 #include "pci.h"
 #include "pio.h"
@@ -361,6 +362,33 @@ static void deadline_in(struct timespec *ts, long ms)
 	}
 }
 
+/* What the benchmarks divide by: exits to userspace, and device traffic. */
+static void print_stats(struct vm *vm)
+{
+	uint64_t io = 0, mmio = 0, other = 0;
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		io += vm->vcpus[i].exits_io;
+		mmio += vm->vcpus[i].exits_mmio;
+		other += vm->vcpus[i].exits_other;
+	}
+	fprintf(stderr, "vmm-core: stats: exits io %llu mmio %llu other %llu\n",
+		(unsigned long long)io, (unsigned long long)mmio,
+		(unsigned long long)other);
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct devproxy_stats st;
+
+		devproxy_get_stats(vm->devices[i], &st);
+		fprintf(stderr, "vmm-core: stats: device %u reads %llu sync-writes %llu posted-writes %llu kicks %llu wait-slices %llu absent %llu generation %u\n",
+			i, (unsigned long long)st.reads,
+			(unsigned long long)st.sync_writes,
+			(unsigned long long)st.posted_writes,
+			(unsigned long long)st.kicks,
+			(unsigned long long)st.wait_slices,
+			(unsigned long long)st.absent, st.generation);
+	}
+}
+
 int vm_run(struct vm *vm)
 {
 	pthread_condattr_t ca;
@@ -402,6 +430,8 @@ int vm_run(struct vm *vm)
 		pthread_join(vm->vcpus[i].thread, NULL);
 	}
 
+	if (vm->opt->verbose)
+		print_stats(vm);
 	switch (vm->end) {
 	case VM_END_EXIT_DEVICE:
 		if (vm->opt->verbose)
@@ -418,6 +448,7 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	devproxy_stop_all(vm);	/* no vCPU runs any more: its BARs are idle */
 	if (vm->vcpus)
 		for (unsigned i = 0; i < vm->ncpus; i++)
 			vcpu_destroy(&vm->vcpus[i]);

@@ -60,6 +60,8 @@ struct vm {
 	struct pci_bus *pci;
 	struct serial *serial;
 	struct testdev *testdev;
+	struct devproxy **devices;	/* one per --device-sock */
+	unsigned nr_devices;
 	int serial_out_fd;
 	int console_stop_wfd;	/* tells the console input thread to stop */
 	unsigned ncpus;

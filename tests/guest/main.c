@@ -20,6 +20,11 @@ static const struct scenario scenarios[] = {
 	{ "testdev", scenario_testdev },
 	{ "bench", scenario_bench },
 	{ "shutdown", scenario_shutdown },
+	{ "pcnet-linux", scenario_pcnet_linux },
+	{ "pcnet-ipxe", scenario_pcnet_ipxe },
+	{ "pcnet-netbsd", scenario_pcnet_netbsd },
+	{ "refdev", scenario_refdev },
+	{ "bench-dev", scenario_bench_dev },
 };
 
 static __noreturn void unknown(const char *name)

@@ -15,5 +15,10 @@ void scenario_fault(void);
 void scenario_testdev(void);
 void scenario_bench(void);
 void scenario_shutdown(void);
+void scenario_pcnet_linux(void);
+void scenario_pcnet_ipxe(void);
+void scenario_pcnet_netbsd(void);
+void scenario_refdev(void);
+void scenario_bench_dev(void);
 
 #endif /* GUEST_SCENARIOS_H */

@@ -92,7 +92,10 @@ static void pcnet_dword_write_to_rdp_selects_dwio(void **state)
 	assert_int_equal(bcr_r(b, 18) & 0x0080, 0x0080);
 	pcnet_io_write(b->dev, 0x14, 4, 88);
 	assert_int_equal(pcnet_io_read(b->dev, 0x14, 4) & 0xffff, 88);
-	assert_int_equal(csr_r(b, 88), 0x1003);
+	assert_int_equal(csr_r(b, 88) & 0xffff, 0x1003);
+	/* A doubleword read of CSR88 is the whole chip ID (NetBSD's pcn). */
+	pcnet_io_write(b->dev, 0x14, 4, 88);
+	assert_int_equal(pcnet_io_read(b->dev, 0x10, 4), 0x02621003);
 	/* The switching write went to CSR0 (RAP 0): a harmless 0. */
 	assert_int_equal(csr_r(b, 0), CSR0_STOP);
 	/* APROM in doublewords. */

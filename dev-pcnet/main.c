@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dev-pcnet: the AMD Am79C970A (PCnet-PCI II) as a device process.
+ *
+ *   dev-pcnet --connect PATH [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N]
+ *
+ * It wraps the model library (pcnet.h) in the device side of the device
+ * protocol (ipc/devsrv.h): BAR0 is the 32-byte I/O BAR, BAR1 the memory
+ * BAR with the same map, INTA# goes through devsrv_set_irq(), and the
+ * transmit ring poll runs from a timerfd on the devsrv thread.  The chip's
+ * architectural state lives in the devsrv state region, so a successor
+ * process adopts it (PCNET_RESUME) and the guest sees no reset.
+ *
+ * There is no network backend yet: frames the chip transmits are dropped
+ * (counted as tx_dropped) unless the chip is in loopback, which the
+ * library handles itself.  The link reads as up.
+ *
+ * Exit status: 0 when vmm-core closes the connection (or on SIGTERM or
+ * SIGINT), 1 on any error, with one line on stderr.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devsrv.h"
+#include "pcnet.h"
+
+#define STATE_SIZE		4096u
+#define CONNECT_TIMEOUT_MS	5000
+#define DEFAULT_SPIN_NS		100000
+#define BAR_IO			0
+#define BAR_MMIO		1
+
+static_assert(sizeof(struct pcnet_state) <= STATE_SIZE,
+	      "pcnet_state fits the state region");
+
+struct dev_pcnet {
+	struct devsrv *srv;
+	struct pcnet *dev;
+	struct pcnet_state *st;		/* in the state region */
+	bool resumed;			/* the core handed back a region */
+	int timer_fd;
+	uint64_t armed;			/* timerfd deadline; 0: none */
+	uint8_t mac[6];
+};
+
+static struct devsrv *volatile stop_target;	/* for the signal handler */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Keeps the timerfd on the library's next deadline (absolute). */
+static void timer_rearm(struct dev_pcnet *d)
+{
+	uint64_t when = pcnet_next_deadline(d->dev);
+	struct itimerspec its = { 0 };
+
+	if (when == UINT64_MAX)
+		when = 0;
+	if (when == d->armed)
+		return;
+	if (when) {
+		its.it_value.tv_sec = (time_t)(when / 1000000000u);
+		its.it_value.tv_nsec = (long)(when % 1000000000u);
+		/* 0 would disarm: a deadline at the epoch is simply due. */
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL)) {
+		fprintf(stderr, "dev-pcnet: timerfd_settime: %s\n",
+			strerror(errno));
+		return;
+	}
+	d->armed = when;
+}
+
+static void on_timer(void *opaque, int fd)
+{
+	struct dev_pcnet *d = opaque;
+	uint64_t expirations;
+
+	if (read(fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		fprintf(stderr, "dev-pcnet: timerfd read: %s\n",
+			strerror(errno));
+	d->armed = 0;
+	pcnet_timer(d->dev, now_ns());
+	timer_rearm(d);
+}
+
+/* pcnet_ops */
+static void op_set_irq(void *opaque, int level)
+{
+	struct dev_pcnet *d = opaque;
+
+	devsrv_set_irq(d->srv, level != 0);
+}
+
+static enum pcnet_tx_result op_tx(void *opaque, const struct pcnet_seg *seg,
+				  unsigned int nseg, uint32_t len,
+				  unsigned int flags)
+{
+	(void)opaque;
+	(void)seg;
+	(void)nseg;
+	(void)len;
+	(void)flags;
+	return PCNET_TX_DROPPED;	/* no backend yet */
+}
+
+static uint64_t op_now_ns(void *opaque)
+{
+	(void)opaque;
+	return now_ns();
+}
+
+static const struct pcnet_ops pcnet_ops = {
+	.set_irq = op_set_irq,
+	.tx = op_tx,
+	.now_ns = op_now_ns,
+};
+
+/* devsrv_ops */
+static uint64_t srv_read(void *opaque, unsigned bar, uint64_t offset,
+			 unsigned size)
+{
+	struct dev_pcnet *d = opaque;
+	uint64_t v;
+
+	if (size > 4)
+		return ~0ull;	/* the chip decodes up to doublewords */
+	if (bar == BAR_IO)
+		v = pcnet_io_read(d->dev, (uint32_t)offset, size);
+	else if (bar == BAR_MMIO)
+		v = pcnet_mmio_read(d->dev, offset, size);
+	else
+		return ~0ull;
+	timer_rearm(d);
+	return v;
+}
+
+static void srv_write(void *opaque, unsigned bar, uint64_t offset,
+		      unsigned size, uint64_t value)
+{
+	struct dev_pcnet *d = opaque;
+
+	if (size > 4)
+		return;
+	if (bar == BAR_IO)
+		pcnet_io_write(d->dev, (uint32_t)offset, size, (uint32_t)value);
+	else if (bar == BAR_MMIO)
+		pcnet_mmio_write(d->dev, offset, size, (uint32_t)value);
+	else
+		return;
+	timer_rearm(d);
+}
+
+static void srv_attached(void *opaque, void *state, size_t state_size,
+			 bool resumed)
+{
+	struct dev_pcnet *d = opaque;
+
+	/* devsrv checked that the core gave at least STATE_SIZE bytes. */
+	(void)state_size;
+	d->st = state;
+	d->resumed = resumed;
+}
+
+static const struct devsrv_ops srv_ops = {
+	.read = srv_read,
+	.write = srv_write,
+	.attached = srv_attached,
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (stop_target)
+		devsrv_stop(stop_target);
+}
+
+static void catch_signals(struct devsrv *srv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	stop_target = srv;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A station address is unicast. */
+	return (mac[0] & 1) ? -1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: dev-pcnet --connect PATH [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N]\n");
+}
+
+static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
+		      uint8_t mac[6])
+{
+	static const struct option opts[] = {
+		{ "connect", required_argument, NULL, 'c' },
+		{ "mac", required_argument, NULL, 'm' },
+		{ "spin-ns", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cfg->sock_path = optarg;
+			break;
+		case 'm':
+			if (parse_mac(optarg, mac)) {
+				fprintf(stderr, "dev-pcnet: --mac: '%s' is not a unicast address XX:XX:XX:XX:XX:XX\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 's':
+			errno = 0;
+			cfg->spin_ns = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || *optarg == '-') {
+				fprintf(stderr, "dev-pcnet: --spin-ns: '%s' is not a number\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage();
+			exit(0);
+		default:
+			usage();
+			return -1;
+		}
+	}
+	if (optind != argc || !cfg->sock_path) {
+		usage();
+		return -1;
+	}
+	return 0;
+}
+
+static void describe(struct dp_hello *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = DP_VERSION;
+	h->state_size = STATE_SIZE;
+	h->features = DP_F_POSTED_WRITES;
+	h->vendor_id = PCNET_PCI_VENDOR_ID;
+	h->device_id = PCNET_PCI_DEVICE_ID;
+	/* No EEPROM-loaded subsystem IDs: 0, as on a bare board. */
+	h->subsys_vendor_id = 0;
+	h->subsys_id = 0;
+	h->class_code = PCNET_PCI_CLASS;
+	h->revision = PCNET_PCI_REVISION;
+	h->int_pin = PCNET_PCI_INT_PIN;
+	snprintf(h->name, sizeof(h->name), "pcnet");
+	h->bar[BAR_IO] = (struct dp_bar_desc){ .size = PCNET_IO_BAR_SIZE,
+					       .type = DP_BAR_IO };
+	h->bar[BAR_MMIO] = (struct dp_bar_desc){ .size = PCNET_MMIO_BAR_SIZE,
+						 .type = DP_BAR_MEM32 };
+}
+
+int main(int argc, char **argv)
+{
+	struct devsrv_config cfg = {
+		.connect_timeout_ms = CONNECT_TIMEOUT_MS,
+		.spin_ns = DEFAULT_SPIN_NS,
+	};
+	struct dev_pcnet d = {
+		.timer_fd = -1,
+		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+	};
+	struct pcnet_config pc;
+	char err[256];
+	int rc;
+
+	if (parse_args(argc, argv, &cfg, d.mac))
+		return 1;
+	describe(&cfg.hello);
+	d.timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				    TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d.timer_fd < 0) {
+		fprintf(stderr, "dev-pcnet: timerfd_create: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	if (devsrv_connect(&d.srv, &cfg, &srv_ops, &d, err, sizeof(err))) {
+		fprintf(stderr, "dev-pcnet: %s\n", err);
+		close(d.timer_fd);
+		return 1;
+	}
+	if (!d.st) {
+		fprintf(stderr, "dev-pcnet: the core gave no state region\n");
+		rc = -1;
+		goto out;
+	}
+
+	memset(&pc, 0, sizeof(pc));
+	pc.mem = devsrv_guest_mem(d.srv);
+	memcpy(pc.mac, d.mac, sizeof(pc.mac));
+	rc = pcnet_create(&d.dev, d.st, &pc, &pcnet_ops, &d,
+			  d.resumed ? PCNET_RESUME : 0);
+	if (rc < 0) {
+		fprintf(stderr, "dev-pcnet: pcnet_create: %s\n", strerror(-rc));
+		goto out;
+	}
+	/* A successor drives INTA# as its predecessor left it. */
+	devsrv_set_irq(d.srv, pcnet_irq_level(d.dev) != 0);
+	if (devsrv_add_fd(d.srv, d.timer_fd, on_timer, &d)) {
+		fprintf(stderr, "dev-pcnet: cannot watch the poll timer\n");
+		rc = -1;
+		goto out;
+	}
+	timer_rearm(&d);
+	catch_signals(d.srv);
+	fprintf(stderr, "dev-pcnet: attached generation %u, %s, %02x:%02x:%02x:%02x:%02x:%02x\n",
+		devsrv_welcome(d.srv)->generation,
+		rc == 1 ? "state resumed" : "fresh state", d.st->mac[0],
+		d.st->mac[1], d.st->mac[2], d.st->mac[3], d.st->mac[4],
+		d.st->mac[5]);
+	rc = devsrv_run(d.srv);
+	stop_target = NULL;
+	devsrv_del_fd(d.srv, d.timer_fd);
+out:
+	if (d.dev)
+		pcnet_destroy(d.dev);
+	devsrv_free(d.srv);
+	close(d.timer_fd);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The core's side of the device protocol (proto/PROTOCOL.md): one
+ * listening socket per --device-sock, a PCI function built from the
+ * device's HELLO, its I/O BARs forwarded over the shared-memory I/O region
+ * (posted writes on the vCPU's ring, everything else through the vCPU's
+ * slot), INTx as a KVM irqfd with a resample fd, and a monitor thread that
+ * notices a dead device, lets a restarted one re-attach, and turns a device
+ * gone for longer than --device-timeout into a removed function.
+ */
+#ifndef VMM_DEVPROXY_H
+#define VMM_DEVPROXY_H
+
+#include <stdint.h>
+
+struct vm;
+struct devproxy;
+
+struct devproxy_stats {
+	uint64_t reads;		/* through the slot */
+	uint64_t sync_writes;	/* through the slot */
+	uint64_t posted_writes;	/* through the ring */
+	uint64_t kicks;		/* eventfd writes to the device */
+	uint64_t wait_slices;	/* 50 ms waits a vCPU sat out unanswered */
+	uint64_t absent;	/* accesses answered as a removed function */
+	uint32_t generation;	/* attaches so far */
+};
+
+/*
+ * Listens on every --device-sock and waits, up to --device-wait, until each
+ * device has attached (its PCI function is then on the bus, so call before
+ * the MP table is written).  0, or -1 after printing why.
+ */
+int devproxy_start_all(struct vm *vm);
+/* Stops the monitors, closes everything, removes the sockets. */
+void devproxy_stop_all(struct vm *vm);
+
+void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out);
+
+#endif
