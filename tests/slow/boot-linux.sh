@@ -65,6 +65,11 @@ norm() {
 		-e 's/[[:space:]]+/ /g' -e 's/^ //; s/ $//'
 }
 last_line() { console_lines "$1" | tail -n1; }
+# Lines the kernel printed (printk timestamp, or the marker).  QEMU runs a
+# bzImage's real-mode setup code, whose "Probing EDD" line vmm-core's
+# 64-bit boot protocol rightly never prints, so references are kernel lines.
+kernel_lines() { console_lines "$1" | grep -aE -e '^\[ *[0-9]+\.[0-9]+\]' -e "$marker" || true; }
+last_kernel_line() { kernel_lines "$1" | tail -n1; }
 has_marker() { grep -aq "$marker" "$1"; }
 # at_least_as_far OURS REFERENCE: a line of ours begins with the reference's
 # last line (begins: that line may have been cut off mid-way), or both have
@@ -75,8 +80,8 @@ at_least_as_far() {
 		has_marker "$1"
 		return
 	fi
-	ref=$(last_line "$2")
-	[ -n "$ref" ] || return 0	# the reference printed nothing at all
+	ref=$(last_kernel_line "$2")
+	[ -n "$ref" ] || return 0	# the reference's kernel printed nothing
 	want=$(printf '%s\n' "$ref" | norm)
 	console_lines "$1" | norm |
 		W=$want awk 'index($0, ENVIRON["W"]) == 1 { f = 1 } END { exit !f }'
@@ -182,7 +187,10 @@ args=(--kernel "$kernel" --initrd "$kdir/initrd.cpio.gz" --memory "$mem"
 # the same time budget, and QEMU boots the same file (vmlinux by PVH, or the
 # bzImage, whose xz decompressor alone is slow under the emulator).
 if [ $kvm = pvm ]; then
-	budget=${SLOW_PVM_BUDGET:-600}
+	# The bzImage's xz decompressor runs at CPL0, emulated instruction by
+	# instruction here: in 600 s QEMU got no kernel line out of it, so its
+	# reference run gets less (SLOW_PVM_BUDGET overrides both).
+	if [ "$mode" = vmm-bzimage ]; then budget=${SLOW_PVM_BUDGET:-180}; else budget=${SLOW_PVM_BUDGET:-600}; fi
 	command -v "$qemu" >/dev/null 2>&1 ||
 		skip "PVM host: $qemu is needed for the reference run and is not installed"
 	ref=$out/qemu-kvm-${mode#vmm-}.console
@@ -191,6 +199,7 @@ if [ $kvm = pvm ]; then
 		-accel kvm -cpu host,-arch-capabilities,-cx16 \
 		-kernel "$kernel" -append "$append"
 	[ -s "$ref" ] || skip "PVM host: QEMU -accel kvm printed nothing in ${budget}s, so there is no reference to compare with ($(head -n1 "$out/qemu-kvm-${mode#vmm-}.log"))"
+	[ -n "$(last_kernel_line "$ref")" ] || skip "PVM host: QEMU -accel kvm got no kernel line out of $(basename "$kernel") in ${budget}s (last line '$(last_line "$ref")', from the boot loader's real-mode code, which vmm-core's 64-bit boot protocol skips), so there is no kernel line to compare with"
 else
 	budget=900
 fi
@@ -241,13 +250,13 @@ fail() {
 }
 
 if [ $kvm = pvm ]; then
-	echo "$name: QEMU -accel kvm's last line: $(last_line "$ref")"
+	echo "$name: QEMU -accel kvm's last kernel line: $(last_kernel_line "$ref")"
 	if has_marker "$con"; then
 		echo "$name: reached $marker"
 		exit 0
 	fi
 	at_least_as_far "$con" "$ref" ||
-		fail "vmm-core's console stops before QEMU's last line '$(last_line "$ref")' (rule on a PVM host: at least as far as QEMU -accel kvm)"
+		fail "vmm-core's console stops before QEMU's last kernel line '$(last_kernel_line "$ref")' (rule on a PVM host: at least as far as QEMU -accel kvm)"
 	echo "$name: got at least as far as QEMU -accel kvm (the rule on a PVM host)"
 	exit 0
 fi
