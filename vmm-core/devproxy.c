@@ -201,7 +201,7 @@ static bool give_up(struct devproxy *d, struct dp_slot *s)
 
 /* One synchronous access through vCPU @i's slot; false if unanswered. */
 static bool slot_access(struct devproxy *d, unsigned i, unsigned bar,
-			uint16_t offset, unsigned len, bool is_write,
+			uint64_t offset, unsigned len, bool is_write,
 			uint64_t *data)
 {
 	struct dp_slot *s = &d->slots[i];
@@ -233,20 +233,26 @@ static bool slot_access(struct devproxy *d, unsigned i, unsigned bar,
 	return true;
 }
 
-static void bar_pio(struct vcpu *vcpu, uint16_t offset, uint8_t *data,
-		    unsigned len, bool is_write, void *opaque)
+/*
+ * One guest access to BAR @bar at @offset: @data holds @len bytes, little
+ * endian, written by the guest or to be filled in for it.
+ */
+static void dev_access(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
+		       uint64_t offset, uint8_t *data, unsigned len,
+		       bool is_write)
 {
-	struct bar_ctx *b = opaque;
-	struct devproxy *d = b->d;
-	uint64_t v = is_write ? pio_get(data, len) : 0;
+	uint64_t v = 0;
 
+	if (is_write)
+		memcpy(&v, data, len);
 	if (!vcpu || vcpu->id >= d->vm->ncpus || get_state(d) == DEV_ABSENT)
 		goto removed;
 	if (is_write && (d->features & DP_F_POSTED_WRITES) &&
-	    !(d->hello.bar[b->index].flags & DP_BAR_F_SYNC_WRITES)) {
+	    !(d->hello.bar[bar].flags & DP_BAR_F_SYNC_WRITES) &&
+	    offset <= UINT32_MAX) {
 		struct dp_posted e = {
-			.bar = (uint8_t)b->index, .size = (uint8_t)len,
-			.offset = offset, .data = v,
+			.bar = (uint8_t)bar, .size = (uint8_t)len,
+			.offset = (uint32_t)offset, .data = v,
 		};
 
 		if (ipc_ring_produce(&d->posted[vcpu->id], &e, 1) == 1) {
@@ -260,15 +266,57 @@ static void bar_pio(struct vcpu *vcpu, uint16_t offset, uint8_t *data,
 		STAT_INC(d, sync_writes);
 	else
 		STAT_INC(d, reads);
-	if (!slot_access(d, vcpu->id, b->index, offset, len, is_write, &v))
+	if (!slot_access(d, vcpu->id, bar, offset, len, is_write, &v))
 		goto removed;
 	if (!is_write)
-		pio_put(data, len, (uint32_t)v);
+		memcpy(data, &v, len);
 	return;
 removed:
 	STAT_INC(d, absent);
 	if (!is_write)
 		memset(data, 0xff, len);
+}
+
+static void bar_pio(struct vcpu *vcpu, uint16_t offset, uint8_t *data,
+		    unsigned len, bool is_write, void *opaque)
+{
+	struct bar_ctx *b = opaque;
+
+	if (len > 4) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	dev_access(b->d, vcpu, b->index, offset, data, len, is_write);
+}
+
+bool devproxy_mmio(struct vm *vm, struct vcpu *vcpu, uint64_t gpa,
+		   uint8_t *data, unsigned len, bool is_write)
+{
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return false;
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct devproxy *d = vm->devices[i];
+
+		for (unsigned b = 0; d && b < 6; b++) {
+			uint64_t size = d->hello.bar[b].size, base;
+			bool en;
+
+			if (d->hello.bar[b].type != DP_BAR_MEM32 &&
+			    d->hello.bar[b].type != DP_BAR_MEM64)
+				continue;
+			pthread_mutex_lock(&d->lock);
+			base = d->bar_addr[b];
+			en = d->bar_enabled[b];
+			pthread_mutex_unlock(&d->lock);
+			if (!en || gpa < base || gpa - base >= size ||
+			    len > size - (gpa - base))
+				continue;
+			dev_access(d, vcpu, b, gpa - base, data, len, is_write);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ----------------------------------------------------- PCI and set-up */

@@ -11,6 +11,7 @@
 #ifndef VMM_DEVPROXY_H
 #define VMM_DEVPROXY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -34,6 +35,15 @@ struct devproxy_stats {
 int devproxy_start_all(struct vm *vm);
 /* Stops the monitors, closes everything, removes the sockets. */
 void devproxy_stop_all(struct vm *vm);
+
+/*
+ * A guest access to guest-physical @gpa that no memslot backs: if it falls
+ * in a decoding memory BAR of a device, forwards it (as the I/O BARs are)
+ * and returns true.  @len is 1, 2, 4 or 8.
+ */
+struct vcpu;
+bool devproxy_mmio(struct vm *vm, struct vcpu *vcpu, uint64_t gpa,
+		   uint8_t *data, unsigned len, bool is_write);
 
 void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cpuid.h"
+#include "devproxy.h"
 #include "pio.h"
 #include "vm.h"
 
@@ -165,8 +166,12 @@ static void handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
-	/* No MMIO device yet: reads float high, writes are dropped. */
 	v->exits_mmio++;
+	if (run->mmio.len <= sizeof(run->mmio.data) &&
+	    devproxy_mmio(v->vm, v, run->mmio.phys_addr, run->mmio.data,
+			  run->mmio.len, run->mmio.is_write))
+		return;
+	/* Nothing claims it: reads float high, writes are dropped. */
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 	if (v->vm->opt->verbose)

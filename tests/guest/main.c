@@ -25,6 +25,7 @@ static const struct scenario scenarios[] = {
 	{ "pcnet-netbsd", scenario_pcnet_netbsd },
 	{ "refdev", scenario_refdev },
 	{ "bench-dev", scenario_bench_dev },
+	{ "pcnet-mmio", scenario_pcnet_mmio },
 };
 
 static __noreturn void unknown(const char *name)

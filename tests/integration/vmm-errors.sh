@@ -39,9 +39,15 @@ check bad-serial "--serial" -- --kernel "$guest" --serial tcp:x
 check bad-cpuid "unknown feature" -- --kernel "$guest" --cpuid-clear cx16,nope
 check unknown-option "unknown option" -- --kernel "$guest" --bogus
 check stray-argument "unexpected argument" -- --kernel "$guest" extra
+check device-sock-twice "given twice" -- --kernel "$guest" --device-sock "$tmp/s" --device-sock "$tmp/s"
+check device-sock-too-long "not a socket path" -- --kernel "$guest" --device-sock "$tmp/$(printf 'x%.0s' $(seq 120))"
+check bad-device-timeout "--device-timeout" -- --kernel "$guest" --device-timeout 5s
+check bad-device-wait "--device-wait" -- --kernel "$guest" --device-wait -1
+check bad-device-spin "--device-spin-ns" -- --kernel "$guest" --device-spin-ns lots
 
 out=$("$vmm" --help); rc=$?
-for o in --kernel --initrd --cmdline --memory --cpus --serial --exit-port --cpuid-clear; do
+for o in --kernel --initrd --cmdline --memory --cpus --serial --exit-port --cpuid-clear \
+	--device-sock --device-wait --device-timeout --device-spin-ns; do
 	if [ $rc -ne 0 ] || [[ "$out" != *"$o"* ]]; then
 		echo "FAIL help: status $rc, $o missing"
 		fails=$((fails + 1))
@@ -54,6 +60,12 @@ if [ ! -e /dev/kvm ]; then
 	check no-dev-kvm "/dev/kvm" -- --kernel "$guest"
 else
 	check more-than-host-ram "RAM" -- --kernel "$guest" --memory 100000000
+	# No device process ever connects: a bounded wait, then one line.
+	check device-never-attaches "no device attached within 300 ms" -- \
+		--kernel "$guest" --device-sock "$tmp/dev.sock" --device-wait 300
+	: >"$tmp/not-a-socket"
+	check device-sock-is-a-file "exists and is not a socket" -- \
+		--kernel "$guest" --device-sock "$tmp/not-a-socket"
 fi
 
 [ $fails -eq 0 ] && echo "all error cases ok"

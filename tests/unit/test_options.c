@@ -111,12 +111,57 @@ static void options_missing_kernel_unknown_flag_and_stray_argument(void **state)
 	assert_non_null(strstr(err, "needs a value"));
 }
 
+static void options_device_sockets_and_their_times(void **state)
+{
+	struct vmm_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "-k", "k"), OPTIONS_OK);
+	assert_int_equal(o.nr_devices, 0);
+	assert_int_equal(o.device_timeout_ms, VMM_DEFAULT_DEVICE_TIMEOUT_MS);
+	assert_int_equal(o.device_wait_ms, VMM_DEFAULT_DEVICE_WAIT_MS);
+	assert_int_equal(o.device_spin_ns, VMM_DEFAULT_DEVICE_SPIN_NS);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--device-sock", "/run/a",
+			       "--device-sock", "/run/b", "--device-timeout", "0",
+			       "--device-wait", "1500", "--device-spin-ns", "0"),
+			 OPTIONS_OK);
+	assert_int_equal(o.nr_devices, 2);
+	assert_string_equal(o.device_sock[0], "/run/a");
+	assert_string_equal(o.device_sock[1], "/run/b");
+	assert_int_equal(o.device_timeout_ms, 0);
+	assert_int_equal(o.device_wait_ms, 1500);
+	assert_int_equal(o.device_spin_ns, 0);
+
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--device-sock", "/a",
+			       "--device-sock", "/a"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "given twice"));
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--device-sock", ""),
+			 OPTIONS_ERROR);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--device-timeout", "3600001"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--device-timeout"));
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--device-wait", "x"),
+			 OPTIONS_ERROR);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--device-spin-ns", "-5"),
+			 OPTIONS_ERROR);
+	/* One more than VMM_MAX_DEVICES (8) sockets. */
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--device-sock", "1",
+			       "--device-sock", "2", "--device-sock", "3",
+			       "--device-sock", "4", "--device-sock", "5",
+			       "--device-sock", "6", "--device-sock", "7",
+			       "--device-sock", "8", "--device-sock", "9"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "at most 8"));
+}
+
 static void options_help_lists_every_option(void **state)
 {
 	static const char *const names[] = {
 		"--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
 		"--serial", "--exit-port", "--cpuid-clear", "--verbose",
-		"--help", "--version", "--testdev",
+		"--help", "--version", "--testdev", "--device-sock",
+		"--device-wait", "--device-timeout", "--device-spin-ns",
 	};
 	char buf[8192] = { 0 };
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
@@ -137,6 +182,7 @@ int main(void)
 		cmocka_unit_test(options_parse_every_setting),
 		cmocka_unit_test(options_bad_values_give_one_clear_line),
 		cmocka_unit_test(options_missing_kernel_unknown_flag_and_stray_argument),
+		cmocka_unit_test(options_device_sockets_and_their_times),
 		cmocka_unit_test(options_help_lists_every_option),
 	};
 

@@ -20,5 +20,6 @@ void scenario_pcnet_ipxe(void);
 void scenario_pcnet_netbsd(void);
 void scenario_refdev(void);
 void scenario_bench_dev(void);
+void scenario_pcnet_mmio(void);
 
 #endif /* GUEST_SCENARIOS_H */
