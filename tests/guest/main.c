@@ -26,6 +26,7 @@ static const struct scenario scenarios[] = {
 	{ "refdev", scenario_refdev },
 	{ "bench-dev", scenario_bench_dev },
 	{ "pcnet-mmio", scenario_pcnet_mmio },
+	{ "pcnet-persist", scenario_pcnet_persist },
 };
 
 static __noreturn void unknown(const char *name)

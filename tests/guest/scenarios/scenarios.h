@@ -21,5 +21,6 @@ void scenario_pcnet_netbsd(void);
 void scenario_refdev(void);
 void scenario_bench_dev(void);
 void scenario_pcnet_mmio(void);
+void scenario_pcnet_persist(void);
 
 #endif /* GUEST_SCENARIOS_H */
