@@ -33,6 +33,7 @@ void pcnet_dma_fault(struct pcnet *dev)
 	st->pci_master_abort = 1;
 	st->stats.dma_faults++;
 	dev->fault = true;
+	dev->rx_epoch++;
 }
 
 void *pcnet_dma_map(struct pcnet *dev, uint64_t gpa, size_t len)

@@ -52,6 +52,9 @@ void pcnet_init_block(struct pcnet *dev)
 	uint32_t rdra, tdra;
 	uint16_t mode;
 
+	/* New rings: whatever the port holds belongs to the old ones. */
+	pcnet_tx_forget_pending(dev, false);
+	dev->rx_epoch++;
 	if (pcnet_ssize32(st)) {
 		if (!pcnet_dma_read(dev, iadr, ib, IB32_SIZE))
 			return;

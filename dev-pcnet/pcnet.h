@@ -40,7 +40,7 @@ struct guest_mem;
 #define PCNET_MAX_FRAME		1536
 
 #define PCNET_STATE_MAGIC	0x544e4350u	/* "PCNT" */
-#define PCNET_STATE_VERSION	1
+#define PCNET_STATE_VERSION	2
 #define PCNET_NR_CSR		128
 #define PCNET_NR_BCR		36		/* BCR0..BCR34, one spare */
 #define PCNET_NR_MII		32
@@ -98,6 +98,13 @@ struct pcnet_state {
 	uint32_t tx_inflight_count;
 	uint32_t rx_inflight_start;
 	uint32_t rx_inflight_count;
+	/*
+	 * Transmit descriptors the port still holds (PCNET_TX_PENDING): from
+	 * tx_pend_start, tx_pend_count of them, all still OWN.  A restarted
+	 * process hands them back as sent.
+	 */
+	uint32_t tx_pend_start;
+	uint32_t tx_pend_count;
 
 	uint64_t next_poll_ns;		/* TX ring poll deadline; 0: none */
 	struct pcnet_stats stats;
@@ -119,6 +126,13 @@ struct pcnet_seg {
 enum pcnet_tx_result {
 	PCNET_TX_ACCEPTED = 0,
 	PCNET_TX_DROPPED,	/* lost on the wire: counted, not an error */
+	/*
+	 * The port keeps the frame's guest buffers (zero copy) and calls
+	 * pcnet_tx_complete() with pcnet_tx_seq() later; until then the
+	 * descriptors stay owned by the chip.  Pieces without a GPA
+	 * (PCNET_SEG_NO_GPA) must be copied during the callback.
+	 */
+	PCNET_TX_PENDING,
 };
 
 enum pcnet_rx_result {
@@ -134,7 +148,10 @@ struct pcnet_ops {
 	void (*set_irq)(void *opaque, int level);
 	/*
 	 * A frame leaves the chip: @nseg pieces in order, total @len bytes,
-	 * PCNET_TX_* @flags.  Host pointers are valid only during the call.
+	 * PCNET_TX_* @flags.  Host pointers are valid only during the call,
+	 * guest buffers (pieces with a GPA) until the frame is complete:
+	 * on return for ACCEPTED and DROPPED, at pcnet_tx_complete() for
+	 * PENDING.
 	 */
 	enum pcnet_tx_result (*tx)(void *opaque, const struct pcnet_seg *seg,
 				   unsigned int nseg, uint32_t len,
@@ -187,6 +204,58 @@ enum pcnet_rx_result pcnet_receive(struct pcnet *dev, const struct iovec *iov,
 				   unsigned int iovcnt);
 /* Whether a frame arriving now would find a receive descriptor. */
 bool pcnet_rx_ready(struct pcnet *dev);
+
+/*
+ * Zero-copy transmit.  Inside ops.tx: the sequence number of the frame
+ * being handed out.  Later: the port is done with frame @seq (@r is
+ * PCNET_TX_ACCEPTED or PCNET_TX_DROPPED).  Descriptors are handed back in
+ * ring order, so a frame completed before an older one waits for it.
+ * Returns 0, or -ENOENT for a frame the chip no longer waits for (STOP,
+ * INIT or a reset forgot it: those descriptors are never written back;
+ * after STOP and STRT the chip sends them again), -EBUSY on re-entry.
+ */
+uint32_t pcnet_tx_seq(const struct pcnet *dev);
+int pcnet_tx_complete(struct pcnet *dev, uint32_t seq,
+		      enum pcnet_tx_result r);
+/* Frames handed out as PENDING and not complete yet. */
+unsigned int pcnet_tx_pending(const struct pcnet *dev);
+
+/*
+ * Zero-copy receive.  pcnet_rx_buffers() lists the receive buffers the
+ * chip owns, in ring order from the current descriptor plus @skip, without
+ * taking them: at most @max, at most a ring's worth, stopping at the first
+ * descriptor not owned and before a buffer outside guest RAM or of length
+ * 0.  Nothing while the receiver is off (stopped, suspended, RXON clear,
+ * loopback, link down).  A descriptor ring outside RAM is a master abort
+ * (MERR), as any descriptor fetch.
+ *
+ * pcnet_rx_complete(): a frame of @len bytes (no FCS) has been written into
+ * the first @nbufs of the buffers listed from skip 0, laid out as the chip
+ * lays it out (every buffer full but the last).  The chip filters it,
+ * pads it to 60 bytes and appends the FCS in place (they must fit in the
+ * @nbufs buffers, otherwise the last gets BUFF/OFLO), and hands the
+ * descriptors back as pcnet_receive() does.  If a descriptor is no longer
+ * owned or no longer points where it did (the guest rewrote the ring), the
+ * frame is PCNET_RX_DROPPED and nothing is written.  FILTERED and DROPPED
+ * leave every descriptor owned and the current one where it was.
+ */
+struct pcnet_rx_buf {
+	uint64_t gpa;
+	uint32_t len;
+	uint32_t idx;		/* descriptor index in the ring */
+};
+unsigned int pcnet_rx_buffers(struct pcnet *dev, unsigned int skip,
+			      struct pcnet_rx_buf *out, unsigned int max);
+enum pcnet_rx_result pcnet_rx_complete(struct pcnet *dev,
+				       const struct pcnet_rx_buf *bufs,
+				       unsigned int nbufs, uint32_t len);
+/*
+ * Changes whenever buffers listed before may have been taken back by the
+ * driver: STOP, INIT, S_RESET, H_RESET, SPND, a master abort.  A port
+ * that still has listed buffers must make sure nothing writes them after
+ * such a change.
+ */
+uint32_t pcnet_rx_epoch(const struct pcnet *dev);
 
 void pcnet_set_link(struct pcnet *dev, bool up);
 bool pcnet_link(const struct pcnet *dev);

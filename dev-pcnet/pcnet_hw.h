@@ -211,6 +211,19 @@
 #define POLL_TICKS	65536	/* TX poll interval with POLLINT 0 */
 #define TX_MAX_SEGS	32	/* beyond this a frame is copied */
 
+#define TX_MAX_PENDING	512	/* the longest ring: a frame per descriptor */
+
+/* A frame the port holds (PCNET_TX_PENDING). */
+struct tx_pending {
+	uint32_t seq;
+	uint32_t start;		/* first descriptor */
+	uint32_t count;		/* descriptors */
+	uint32_t len;
+	uint16_t enp_status;
+	bool done;
+	uint8_t result;		/* enum pcnet_tx_result once done */
+};
+
 struct pcnet {
 	struct pcnet_state *st;
 	const struct guest_mem *mem;
@@ -221,6 +234,12 @@ struct pcnet {
 	struct pcnet_seg seg[TX_MAX_SEGS + 1];
 	/* Loopback and long chains: one frame plus padding and FCS. */
 	uint8_t bounce[PCNET_MAX_FRAME + FCS_LEN];
+	/* Zero-copy transmit: frames the port holds, oldest at pend_head. */
+	struct tx_pending pend[TX_MAX_PENDING];
+	uint32_t pend_head;
+	uint32_t npend;
+	uint32_t tx_seq;	/* of the frame being handed out */
+	uint32_t rx_epoch;	/* see pcnet_rx_epoch() */
 };
 
 /* Decoded descriptor, independent of SWSTYLE. */
@@ -266,6 +285,8 @@ bool pcnet_rmd_store(struct pcnet *dev, uint32_t idx, uint16_t set,
 
 /* transmit.c */
 void pcnet_tx_poll(struct pcnet *dev);
+/* STOP, INIT, resets, faults: the port's buffers are forgotten. */
+void pcnet_tx_forget_pending(struct pcnet *dev, bool rewind);
 void pcnet_tx_resume_fixup(struct pcnet *dev);
 
 /* receive.c: a frame from the port or from the loopback path. */

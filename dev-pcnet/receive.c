@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "guest_mem.h"
 #include "pcnet_hw.h"
 
 #define ETH_HLEN	14
@@ -293,4 +294,194 @@ void pcnet_rx_resume_fixup(struct pcnet *dev)
 	st->rx_idx = ring_add(start, count, st->rx_len);
 out:
 	st->rx_inflight_count = 0;
+}
+
+/* ---- zero copy: the port writes the chip's buffers itself ---------- */
+
+static bool rx_on(const struct pcnet_state *st)
+{
+	return !pcnet_stopped(st) && !pcnet_suspended(st) &&
+	       (st->csr[0] & CSR0_RXON) && st->rx_len && st->link_up &&
+	       !pcnet_loopback(st);
+}
+
+unsigned int pcnet_rx_buffers(struct pcnet *dev, unsigned int skip,
+			      struct pcnet_rx_buf *out, unsigned int max)
+{
+	struct pcnet_state *st;
+	unsigned int n = 0;
+
+	if (!pcnet_enter(dev))
+		return 0;
+	st = dev->st;
+	if (!rx_on(st))
+		goto out;
+	for (uint32_t k = skip; k < st->rx_len && n < max; k++) {
+		uint32_t idx = ring_add(st->rx_idx, k, st->rx_len);
+		struct pcnet_desc d;
+
+		/* A fetch like any other: a ring outside RAM is MERR. */
+		if (pcnet_desc_load(dev, st->rdra, idx, &d) <= 0)
+			break;
+		/* Not yet a DMA: such a buffer faults when a frame needs it. */
+		if (!d.len || !dev->mem ||
+		    !guest_mem_ptr(dev->mem, d.addr, d.len))
+			break;
+		out[n++] = (struct pcnet_rx_buf){
+			.gpa = d.addr, .len = d.len, .idx = idx,
+		};
+	}
+out:
+	pcnet_leave(dev);
+	return n;
+}
+
+/* The listed buffers are still the chip's, unchanged; their iov. */
+static bool rx_bufs_valid(struct pcnet *dev, const struct pcnet_rx_buf *bufs,
+			  unsigned int nbufs, struct iovec *iov)
+{
+	struct pcnet_state *st = dev->st;
+
+	for (unsigned int i = 0; i < nbufs; i++) {
+		uint32_t idx = ring_add(st->rx_idx, i, st->rx_len);
+		struct pcnet_desc d;
+		int rc = pcnet_desc_load(dev, st->rdra, idx, &d);
+
+		if (rc <= 0 || bufs[i].idx != idx || bufs[i].gpa != d.addr ||
+		    bufs[i].len != d.len)
+			return false;
+		iov[i].iov_base = pcnet_dma_map(dev, d.addr, d.len);
+		iov[i].iov_len = d.len;
+		if (!iov[i].iov_base)
+			return false;
+	}
+	return true;
+}
+
+/* Writes @n bytes of @src at frame offset @off into the buffers. */
+static void rx_put(const struct iovec *iov, unsigned int iovcnt, size_t off,
+		   const uint8_t *src, size_t n)
+{
+	for (unsigned int i = 0; i < iovcnt && n; i++) {
+		size_t take;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		take = iov[i].iov_len - off;
+		if (take > n)
+			take = n;
+		memcpy((uint8_t *)iov[i].iov_base + off, src, take);
+		src += take;
+		n -= take;
+		off = 0;
+	}
+}
+
+enum pcnet_rx_result pcnet_rx_complete(struct pcnet *dev,
+				       const struct pcnet_rx_buf *bufs,
+				       unsigned int nbufs, uint32_t len)
+{
+	struct iovec iov[TX_MAX_SEGS];
+	struct pcnet_state *st;
+	struct rx_src src;
+	uint8_t hdr[ETH_HLEN] = { 0 };
+	enum pcnet_match match;
+	enum pcnet_rx_result r = PCNET_RX_DROPPED;
+	size_t total, room = 0, before = 0;
+	uint32_t count = 0;
+	bool crc_err, overflow = false;
+
+	if (!pcnet_enter(dev))
+		return PCNET_RX_DROPPED;
+	st = dev->st;
+	if (!rx_on(st) || !bufs || !nbufs || nbufs > TX_MAX_SEGS ||
+	    nbufs > st->rx_len || !len || len > PCNET_MAX_FRAME ||
+	    !rx_bufs_valid(dev, bufs, nbufs, iov)) {
+		st->stats.rx_dropped++;
+		goto out;
+	}
+	for (unsigned int i = 0; i < nbufs; i++) {
+		if (i + 1 < nbufs)
+			before += iov[i].iov_len;
+		room += iov[i].iov_len;
+	}
+	/* Laid out as the chip would: the last buffer holds the end. */
+	if (len <= before || len > room) {
+		st->stats.rx_dropped++;
+		goto out;
+	}
+	src = (struct rx_src){ .iov = iov, .iovcnt = nbufs, .data = len };
+	iov_copy(iov, nbufs, 0, hdr, len < ETH_HLEN ? len : ETH_HLEN);
+	match = pcnet_address_match(st, hdr);
+	if (match == MATCH_NONE) {
+		st->stats.rx_filtered++;
+		r = PCNET_RX_FILTERED;
+		goto out;
+	}
+	crc_err = rx_source(st, &src, hdr, len, 0);
+	total = src_len(&src);
+	if (total > room) {
+		overflow = true;
+		total = room;
+	}
+	/* Pad and FCS after the data, in place; ASTRP may shorten it. */
+	if (total > src.data) {
+		uint8_t tail[MIN_FRAME + FCS_LEN];
+		size_t n = total - src.data;
+
+		src_copy(&src, src.data, tail, n);
+		rx_put(iov, nbufs, src.data, tail, n);
+	}
+	/* The buffers the frame took; ASTRP_RCV may leave some unused. */
+	for (size_t pos = 0; count < nbufs;) {
+		pos += iov[count++].iov_len;
+		if (pos >= total)
+			break;
+	}
+
+	st->rx_inflight_start = st->rx_idx;
+	st->rx_inflight_count = count;
+	for (uint32_t i = count; i-- > 0;) {
+		uint16_t set = i == 0 ? DESC_STP : 0, mcnt = 0xffff;
+
+		if (i + 1 == count && overflow) {
+			set |= DESC_ERR | RMD1_BUFF | RMD1_OFLO;
+		} else if (i + 1 == count) {
+			set |= DESC_ENP | match_bits(match);
+			if (crc_err)
+				set |= DESC_ERR | RMD1_CRC;
+			mcnt = (uint16_t)total;
+		}
+		if (!pcnet_rmd_store(dev, ring_add(st->rx_idx, i, st->rx_len),
+				     set, 0xfff0, mcnt)) {
+			st->rx_inflight_count = 0;
+			st->stats.rx_dropped++;
+			goto out;
+		}
+	}
+	st->rx_idx = ring_add(st->rx_idx, count, st->rx_len);
+	st->rx_inflight_count = 0;
+	st->csr[0] |= CSR0_RINT;
+	if (overflow) {
+		st->stats.rx_overflows++;
+		r = PCNET_RX_OVERFLOW;
+	} else {
+		st->stats.rx_frames++;
+		st->stats.rx_bytes += total;
+		r = PCNET_RX_DELIVERED;
+	}
+	/* TXDPOLL: a transmit poll follows receive activity. */
+	if (r == PCNET_RX_DELIVERED && (st->csr[0] & CSR0_TXON) &&
+	    !(st->csr[CSR_TFC] & CSR4_DPOLL))
+		pcnet_tx_poll(dev);
+out:
+	pcnet_leave(dev);
+	return r;
+}
+
+uint32_t pcnet_rx_epoch(const struct pcnet *dev)
+{
+	return dev->rx_epoch;
 }

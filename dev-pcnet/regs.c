@@ -97,6 +97,9 @@ static void stop(struct pcnet *dev)
 {
 	struct pcnet_state *st = dev->st;
 
+	/* DMA ceases: what the port holds is forgotten (see pcnet.h). */
+	pcnet_tx_forget_pending(dev, true);
+	dev->rx_epoch++;
 	/* Setting STOP clears every other CSR0 bit, IENA included. */
 	st->csr[0] = CSR0_STOP;
 	st->csr[CSR_TFC] &= ~(CSR4_W1C | CSR4_UINTCMD);
@@ -226,6 +229,8 @@ void pcnet_csr_write(struct pcnet *dev, unsigned int rap, uint16_t val)
 		return;
 	case CSR_ECI1:
 		csr5_write(st, val);
+		if (st->csr[CSR_ECI1] & CSR5_SPND)
+			dev->rx_epoch++;
 		return;
 	case CSR_RXTXLEN:
 	case CSR_CHIPID0:
@@ -397,6 +402,8 @@ void pcnet_s_reset(struct pcnet *dev)
 	struct pcnet_state *st = dev->st;
 	uint16_t portsel = st->csr[CSR_MODE] & MODE_PORTSEL;
 
+	pcnet_tx_forget_pending(dev, true);
+	dev->rx_epoch++;
 	st->rap = 0;
 	st->csr[0] = CSR0_STOP;
 	st->csr[CSR_IMDC] = 0;

@@ -12,6 +12,7 @@
  * descriptor gets BUFF and UFLO, and without DXSUFLO the transmitter
  * turns off (TXON = 0) as the datasheet's underflow does.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "pcnet_hw.h"
@@ -79,6 +80,8 @@ static bool tx_add(struct pcnet *dev, struct tx_frame *f,
 	return true;
 }
 
+static uint32_t tx_room(const struct pcnet_state *st);
+
 static enum tx_verdict tx_collect(struct pcnet *dev, struct tx_frame *f)
 {
 	struct pcnet_state *st = dev->st;
@@ -106,7 +109,7 @@ static enum tx_verdict tx_collect(struct pcnet *dev, struct tx_frame *f)
 			f->enp_status = d.status;
 			return TX_SEND;
 		}
-		if (k + 1 >= st->tx_len)
+		if (k + 1 >= tx_room(st))
 			return TX_UFLO;
 		idx = ring_add(idx, 1, st->tx_len);
 		rc = pcnet_desc_load(dev, st->tdra, idx, &d);
@@ -148,24 +151,31 @@ static void tx_pad(struct pcnet *dev, struct tx_frame *f)
 	f->len += pad;
 }
 
-static void tx_port(struct pcnet *dev, const struct pcnet_seg *seg,
-		    unsigned int nseg, uint32_t len, bool fcs)
+static enum pcnet_tx_result tx_port(struct pcnet *dev,
+				    const struct pcnet_seg *seg,
+				    unsigned int nseg, uint32_t len, bool fcs)
 {
 	struct pcnet_stats *s = &dev->st->stats;
 	enum pcnet_tx_result r;
 
 	r = dev->ops.tx(dev->opaque, seg, nseg, len,
 			fcs ? 0 : PCNET_TX_FCS_INCLUDED);
+	if (r == PCNET_TX_PENDING)
+		return r;
 	if (r == PCNET_TX_ACCEPTED) {
 		s->tx_frames++;
 		s->tx_bytes += len;
 	} else {
 		s->tx_dropped++;
 	}
+	return r;
 }
 
-/* Puts the frame on the wire, internal loopback or port; TMD2 errors. */
-static uint32_t tx_send(struct pcnet *dev, struct tx_frame *f)
+/*
+ * Puts the frame on the wire, internal loopback or port; TMD2 errors.
+ * *@pending: the port keeps the buffers (PCNET_TX_PENDING).
+ */
+static uint32_t tx_send(struct pcnet *dev, struct tx_frame *f, bool *pending)
 {
 	struct pcnet_state *st = dev->st;
 	bool fcs = tx_fcs_by_chip(st, f);
@@ -198,7 +208,8 @@ static uint32_t tx_send(struct pcnet *dev, struct tx_frame *f)
 		return TMD2_LCAR;
 	}
 	if (st->link_up)
-		tx_port(dev, seg, nseg, f->len, fcs);
+		*pending = tx_port(dev, seg, nseg, f->len, fcs) ==
+			   PCNET_TX_PENDING;
 	else
 		st->stats.tx_dropped++;
 	if (pcnet_loopback(st))
@@ -206,18 +217,21 @@ static uint32_t tx_send(struct pcnet *dev, struct tx_frame *f)
 	return 0;
 }
 
-static bool tx_tint_wanted(const struct pcnet_state *st,
-			   const struct tx_frame *f, bool err)
+static bool tx_tint_wanted(const struct pcnet_state *st, uint16_t enp_status,
+			   bool err)
 {
 	uint16_t c5 = st->csr[CSR_ECI1];
 
 	return err || !(c5 & CSR5_TOKINTD) ||
-	       ((c5 & CSR5_LTINTEN) && (f->enp_status & TMD1_LTINT));
+	       ((c5 & CSR5_LTINTEN) && (enp_status & TMD1_LTINT));
 }
 
-/* Releases the chain; the last descriptor carries @tmd2 and ERR. */
-static bool tx_release(struct pcnet *dev, const struct tx_frame *f,
-		       uint32_t tmd2)
+/*
+ * Releases @count descriptors from @start; the last carries @tmd2 and
+ * ERR.  The caller moves tx_idx.
+ */
+static bool tx_release(struct pcnet *dev, uint32_t start, uint32_t count,
+		       uint16_t enp_status, uint32_t tmd2)
 {
 	struct pcnet_state *st = dev->st;
 	uint16_t clear = DESC_ERR | TMD1_ONE | TMD1_DEF;
@@ -225,21 +239,60 @@ static bool tx_release(struct pcnet *dev, const struct tx_frame *f,
 	/* Without LTINTEN bit 28 is MORE, which the chip writes. */
 	if (!(st->csr[CSR_ECI1] & CSR5_LTINTEN))
 		clear |= TMD1_LTINT;
-	st->tx_inflight_start = f->start;
-	st->tx_inflight_count = f->count;
-	for (uint32_t k = 0; k < f->count; k++) {
-		uint32_t idx = ring_add(f->start, k, st->tx_len);
-		bool last = k + 1 == f->count;
+	st->tx_inflight_start = start;
+	st->tx_inflight_count = count;
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t idx = ring_add(start, k, st->tx_len);
+		bool last = k + 1 == count;
 
 		if (!pcnet_tmd_store(dev, idx, last && tmd2 ? DESC_ERR : 0,
 				     clear, last ? tmd2 : 0))
 			return false;
 	}
-	st->tx_idx = ring_add(f->start, f->count, st->tx_len);
 	st->tx_inflight_count = 0;
-	if (tx_tint_wanted(st, f, tmd2))
+	if (tx_tint_wanted(st, enp_status, tmd2))
 		st->csr[0] |= CSR0_TINT;
 	return true;
+}
+
+/* The port took the frame's buffers: the descriptors wait, owned. */
+static void tx_hold(struct pcnet *dev, const struct tx_frame *f)
+{
+	struct pcnet_state *st = dev->st;
+	struct tx_pending *p;
+
+	if (!dev->npend) {
+		st->tx_pend_start = f->start;
+		st->tx_pend_count = 0;
+	}
+	p = &dev->pend[(dev->pend_head + dev->npend) % TX_MAX_PENDING];
+	*p = (struct tx_pending){
+		.seq = dev->tx_seq, .start = f->start, .count = f->count,
+		.len = f->len, .enp_status = f->enp_status,
+	};
+	dev->npend++;
+	st->tx_pend_count += f->count;
+	st->tx_idx = ring_add(f->start, f->count, st->tx_len);
+	st->tx_inflight_count = 0;
+}
+
+void pcnet_tx_forget_pending(struct pcnet *dev, bool rewind)
+{
+	struct pcnet_state *st = dev->st;
+
+	/* Never sent as far as the driver can tell: STRT sends them again. */
+	if (dev->npend && rewind && st->tx_len)
+		st->tx_idx = st->tx_pend_start % st->tx_len;
+	dev->npend = 0;
+	dev->pend_head = 0;
+	st->tx_pend_count = 0;
+}
+
+/* Descriptors the ring still has for new frames. */
+static uint32_t tx_room(const struct pcnet_state *st)
+{
+	return st->tx_pend_count < st->tx_len ? st->tx_len - st->tx_pend_count
+					       : 0;
 }
 
 void pcnet_tx_poll(struct pcnet *dev)
@@ -253,7 +306,11 @@ void pcnet_tx_poll(struct pcnet *dev)
 	while (done < st->tx_len && (st->csr[0] & CSR0_TXON) &&
 	       !pcnet_stopped(st) && !pcnet_suspended(st)) {
 		uint32_t tmd2 = 0;
+		bool pending = false;
 
+		/* Every descriptor is with the port: nothing to fetch. */
+		if (!tx_room(st))
+			return;
 		switch (tx_collect(dev, &f)) {
 		case TX_IDLE:
 		case TX_FAULT:
@@ -269,18 +326,141 @@ void pcnet_tx_poll(struct pcnet *dev)
 		case TX_SEND:
 			st->tx_inflight_start = f.start;
 			st->tx_inflight_count = f.count;
-			tmd2 = tx_send(dev, &f);
+			tmd2 = tx_send(dev, &f, &pending);
+			dev->tx_seq++;
 			break;
 		}
+		done += f.count;
+		if (pending) {
+			tx_hold(dev, &f);
+			continue;
+		}
+		/*
+		 * Behind frames the port holds, an error descriptor waits its
+		 * turn too (ring order): a pending entry already done.
+		 */
+		if (dev->npend) {
+			tx_hold(dev, &f);
+			dev->pend[(dev->pend_head + dev->npend - 1) %
+				  TX_MAX_PENDING].done = true;
+			dev->pend[(dev->pend_head + dev->npend - 1) %
+				  TX_MAX_PENDING].result = tmd2 ? 0xff :
+								  PCNET_TX_ACCEPTED;
+			if (tmd2 & TMD2_UFLO) {
+				if (!(st->csr[CSR_IMDC] & CSR3_DXSUFLO))
+					st->csr[0] &= ~CSR0_TXON;
+			}
+			continue;
+		}
 		/* A fault stops the chip; nothing is left for a restart. */
-		if (!tx_release(dev, &f, tmd2)) {
+		if (!tx_release(dev, f.start, f.count, f.enp_status, tmd2)) {
 			st->tx_inflight_count = 0;
 			return;
 		}
-		done += f.count;
+		st->tx_idx = ring_add(f.start, f.count, st->tx_len);
 		if ((tmd2 & TMD2_UFLO) && !(st->csr[CSR_IMDC] & CSR3_DXSUFLO))
 			st->csr[0] &= ~CSR0_TXON;
 	}
+}
+
+uint32_t pcnet_tx_seq(const struct pcnet *dev)
+{
+	return dev->tx_seq;
+}
+
+unsigned int pcnet_tx_pending(const struct pcnet *dev)
+{
+	return dev->npend;
+}
+
+/* Hands back the done frames at the head, in ring order. */
+static void tx_retire(struct pcnet *dev)
+{
+	struct pcnet_state *st = dev->st;
+
+	while (dev->npend && dev->pend[dev->pend_head].done) {
+		struct tx_pending *p = &dev->pend[dev->pend_head];
+		uint32_t tmd2 = 0;
+
+		if (p->result == 0xff) {
+			tmd2 = TMD2_BUFF | TMD2_UFLO;
+		} else if (p->result == PCNET_TX_ACCEPTED) {
+			st->stats.tx_frames++;
+			st->stats.tx_bytes += p->len;
+		} else {
+			st->stats.tx_dropped++;
+		}
+		dev->pend_head = (dev->pend_head + 1) % TX_MAX_PENDING;
+		dev->npend--;
+		st->tx_pend_start = ring_add(p->start, p->count, st->tx_len);
+		st->tx_pend_count -= p->count < st->tx_pend_count ?
+				     p->count : st->tx_pend_count;
+		if (!tx_release(dev, p->start, p->count, p->enp_status,
+				tmd2)) {
+			/* MERR: the chip is off, the rest is forgotten. */
+			st->tx_inflight_count = 0;
+			pcnet_tx_forget_pending(dev, false);
+			return;
+		}
+	}
+}
+
+int pcnet_tx_complete(struct pcnet *dev, uint32_t seq, enum pcnet_tx_result r)
+{
+	struct pcnet_state *st;
+	int rc = -ENOENT;
+
+	if (!pcnet_enter(dev))
+		return -EBUSY;
+	st = dev->st;
+	for (uint32_t i = 0; i < dev->npend; i++) {
+		struct tx_pending *p =
+			&dev->pend[(dev->pend_head + i) % TX_MAX_PENDING];
+
+		if (p->seq != seq || p->done || p->result == 0xff)
+			continue;
+		p->done = true;
+		p->result = r == PCNET_TX_ACCEPTED ? PCNET_TX_ACCEPTED :
+						     PCNET_TX_DROPPED;
+		rc = 0;
+		break;
+	}
+	if (!rc) {
+		tx_retire(dev);
+		/* Room again: what the driver queued meanwhile goes out. */
+		if ((st->csr[0] & CSR0_TXON) && !pcnet_stopped(st) &&
+		    !pcnet_suspended(st))
+			pcnet_tx_poll(dev);
+	}
+	pcnet_leave(dev);
+	return rc;
+}
+
+/*
+ * Frames a dead process's port held: handed back as sent (the backend may
+ * or may not have put them on the wire).  ENP descriptors get TINT's
+ * attention through the usual release.
+ */
+static void tx_resume_pending(struct pcnet *dev)
+{
+	struct pcnet_state *st = dev->st;
+	uint32_t count = st->tx_pend_count, start = st->tx_pend_start;
+	struct pcnet_desc d;
+
+	st->tx_pend_count = 0;
+	if (!count || !st->tx_len || count > st->tx_len ||
+	    start >= st->tx_len)
+		return;
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t idx = ring_add(start, k, st->tx_len);
+		int rc = pcnet_desc_load(dev, st->tdra, idx, &d);
+
+		if (rc < 0)
+			return;
+		if (rc && !pcnet_tmd_store(dev, idx, 0, 0, 0))
+			return;
+	}
+	st->csr[0] |= CSR0_TINT;
 }
 
 /*
@@ -293,6 +473,7 @@ void pcnet_tx_resume_fixup(struct pcnet *dev)
 	struct pcnet_state *st = dev->st;
 	struct pcnet_desc d;
 
+	tx_resume_pending(dev);
 	if (!st->tx_inflight_count || !st->tx_len)
 		goto out;
 	if (st->tx_inflight_count > st->tx_len ||

@@ -12,9 +12,9 @@
  * still holds them: vu_msg_recv() closes what it refuses itself, after
  * vu_msg_check() fails the caller closes them (ipc_close_fds()).
  *
- * A stream socket has no message boundaries: after any receive error
- * other than -EAGAIN the stream is out of step and the connection must be
- * dropped.
+ * A stream socket has no message boundaries: after a receive error other
+ * than -EAGAIN and -EMSGSIZE the stream is out of step and the connection
+ * must be dropped.
  */
 #ifndef IPC_VHOST_USER_H
 #define IPC_VHOST_USER_H
@@ -73,10 +73,12 @@ int vu_msg_send(int sock, const struct vu_msg *m, const int *fds,
  * message (> 0); 0 if the peer closed the connection before a header
  * began; -EAGAIN on a non-blocking socket with nothing to read (once a
  * header has begun it waits for the rest); -EMSGSIZE (more than @max_fds
- * descriptors, or a control part cut short), -E2BIG (hdr.size >
- * VHOST_USER_MAX_PAYLOAD), -EPROTO (the peer closed mid-message), or
- * -errno.  On every error all descriptors that came are closed and
- * *@nfds is 0.  EINTR is retried.
+ * descriptors, or a control part cut short: the message was read whole,
+ * so the stream stays in step), -E2BIG (hdr.size > VHOST_USER_MAX_PAYLOAD:
+ * nothing after the header is read), -EPROTO (the peer closed
+ * mid-message), or -errno.  On every error all descriptors that came are
+ * closed and *@nfds is 0.  EINTR is retried.  @m's contents are
+ * meaningful only on success (and m->hdr after -EMSGSIZE / -E2BIG).
  */
 int vu_msg_recv(int sock, struct vu_msg *m, int *fds, unsigned max_fds,
 		unsigned *nfds);
@@ -137,8 +139,8 @@ void vu_mem_init(struct vu_mem *m);
  * @m held only once every new region is mapped.  For each region the fd
  * is fstat'ed first: mmap_offset + memory_size must fit its size (a
  * region past EOF would SIGBUS on access).  Takes the @fds (t->nregions
- * of them) in every case: they are closed (a mapping outlives its fd) and
- * set to -1.  0, or -EINVAL (bad table, region beyond the file), -errno
+ * of them, when that is 1..8) in every case: they are closed (a mapping
+ * outlives its fd) and set to -1.  0, or -EINVAL (bad table, region beyond the file), -errno
  * from fstat/mmap; on error @m is unchanged.
  */
 int vu_mem_set_table(struct vu_mem *m, const struct vhost_user_mem_table *t,

@@ -104,6 +104,7 @@ struct virtq_dev {
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX */
 	bool notify_on_empty;		/* VIRTIO_F_NOTIFY_ON_EMPTY */
 	bool broken;
+	bool no_kick;			/* virtq_dev_disable_kick() */
 	uint16_t last_avail;		/* next avail->ring[] slot to take */
 	uint16_t used_idx;		/* published used->idx */
 	uint16_t pending;		/* pushed, not yet flushed */
@@ -124,14 +125,18 @@ int virtq_dev_init(struct virtq_dev *q, unsigned size, void *desc,
 		   uint64_t features);
 
 /*
- * Takes the next available chain into @c.  1: a chain (give c->head back
+ * Takes the next available chain into @c.  With EVENT_IDX and kicks
+ * enabled it also moves avail_event to the new last_avail, so the driver
+ * kicks for the next buffer.  1: a chain (give c->head back
  * with virtq_dev_push()); 0: none available; negative: the queue is
  * broken (now or before) and nothing more will be popped:
  *   -EPROTO   avail->idx ran more than size ahead of last_avail;
  *   -EBADMSG  head or next index >= size (or the indirect table's size),
- *             INDIRECT not negotiated / nested / with NEXT / length not a
- *             multiple of 16, a readable descriptor after a writable one;
- *   -ELOOP    more descriptors than the queue size (a loop);
+ *             INDIRECT not negotiated / nested / with NEXT / length 0,
+ *             not a multiple of 16 or over 32768 entries, a readable
+ *             descriptor after a writable one;
+ *   -ELOOP    a loop: more descriptors than the queue size in the ring,
+ *             more than its entries in an indirect table;
  *   -EFAULT   a descriptor or indirect table outside the memory table;
  *   -E2BIG    more than VIRTQ_CHAIN_MAX segments, or byte totals > 4 GiB-1;
  *   -EIO      the queue was already broken.
@@ -201,7 +206,9 @@ struct virtq_drv {
 	uint16_t size;
 	uint16_t mask;
 	bool event_idx;
+	bool indirect;
 	bool broken;
+	bool no_cb;			/* virtq_drv_disable_cb() */
 	uint16_t num_free;		/* descriptors on the free list */
 	uint16_t free_head;
 	uint16_t avail_idx;		/* private: entries added */
