@@ -116,7 +116,8 @@ static int check_bars(const struct dp_hello *m, char *err, size_t errlen)
 			FAIL(-EBADMSG, "HELLO: BAR %u reserved bytes are not zero",
 			     i);
 		if (i > 0 && m->bar[i - 1].type == DP_BAR_MEM64) {
-			if (b->type != DP_BAR_UNUSED || b->size || b->flags)
+			if (b->type != DP_BAR_UNUSED || b->size || b->flags ||
+			    b->coalesce_off || b->coalesce_len)
 				FAIL(-EBADMSG, "HELLO: BAR %u is the upper half of "
 				     "64-bit BAR %u and must be unused", i, i - 1);
 			continue;
@@ -125,7 +126,8 @@ static int check_bars(const struct dp_hello *m, char *err, size_t errlen)
 			FAIL(-EBADMSG, "HELLO: BAR %u type %u is unknown", i,
 			     b->type);
 		if (b->type == DP_BAR_UNUSED) {
-			if (b->size || b->flags)
+			if (b->size || b->flags || b->coalesce_off ||
+			    b->coalesce_len)
 				FAIL(-EBADMSG, "HELLO: BAR %u is unused but has "
 				     "size 0x%llx flags 0x%x", i,
 				     (unsigned long long)b->size, b->flags);
@@ -158,6 +160,14 @@ static int check_bars(const struct dp_hello *m, char *err, size_t errlen)
 		if (!mem && (b->flags & DP_BAR_F_PREFETCH))
 			FAIL(-EBADMSG, "HELLO: BAR %u is I/O and cannot be "
 			     "prefetchable", i);
+		if (b->coalesce_len && (mem || (uint64_t)b->coalesce_off +
+					b->coalesce_len > b->size))
+			FAIL(-EBADMSG, "HELLO: BAR %u coalesced range 0x%x+0x%x "
+			     "is not inside an I/O BAR", i, b->coalesce_off,
+			     b->coalesce_len);
+		if (!b->coalesce_len && b->coalesce_off)
+			FAIL(-EBADMSG, "HELLO: BAR %u coalesced range has an "
+			     "offset but no length", i);
 	}
 	return 0;
 }

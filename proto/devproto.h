@@ -69,7 +69,17 @@ struct dp_bar_desc {
 	uint64_t size;		/* power of two (I/O 4..256, memory >= 16), or 0 */
 	uint8_t type;		/* enum dp_bar_type */
 	uint8_t flags;		/* DP_BAR_F_* */
-	uint8_t reserved[6];
+	/*
+	 * I/O BARs only: writes to [coalesce_off, coalesce_off +
+	 * coalesce_len) may reach the device late, at the writing vCPU's
+	 * next exit or any vCPU's next access to the device, in order (the
+	 * core may register them as KVM coalesced PIO, so they cost no exit).
+	 * For registers whose writes have no effect the guest could see
+	 * before it touches the device again, e.g. PCnet's RAP.  0: none.
+	 */
+	uint8_t coalesce_off;
+	uint8_t coalesce_len;
+	uint8_t reserved[4];
 };
 
 /* Device -> core.  What the core puts on the PCI bus and serves in config. */

@@ -65,6 +65,7 @@ struct devproxy {
 	uint32_t seq;
 	uint64_t bar_addr[6];
 	bool bar_enabled[6];
+	uint64_t zone_at[6];	/* registered coalesced PIO zone, 0: none */
 
 	/* From the first HELLO; a reconnecting device must match it. */
 	struct dp_hello hello;
@@ -321,6 +322,35 @@ bool devproxy_mmio(struct vm *vm, struct vcpu *vcpu, uint64_t gpa,
 
 /* ----------------------------------------------------- PCI and set-up */
 
+/*
+ * Keeps KVM's coalesced PIO zone of an I/O BAR where the BAR is: the
+ * device's side-effect-free ports (coalesce_off/len in its HELLO) are then
+ * written without an exit, and vcpu.c delivers the writes at the next one.
+ * Called with d->lock held.
+ */
+static void coalesce_zone(struct devproxy *d, unsigned bar, uint64_t addr,
+			  bool enabled)
+{
+	const struct dp_bar_desc *b = &d->hello.bar[bar];
+	struct kvm_coalesced_mmio_zone z = { .size = b->coalesce_len, .pio = 1 };
+
+	if (!d->vm->coalesced || b->type != DP_BAR_IO || !b->coalesce_len)
+		return;
+	if (d->zone_at[bar]) {
+		z.addr = d->zone_at[bar];
+		ioctl(d->vm->vm_fd, KVM_UNREGISTER_COALESCED_MMIO, &z);
+		d->zone_at[bar] = 0;
+	}
+	if (!enabled || !addr)
+		return;
+	z.addr = addr + b->coalesce_off;
+	if (ioctl(d->vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &z))
+		logf_(d, "KVM_REGISTER_COALESCED_MMIO (pio 0x%llx+%u): %s; those writes will exit",
+		      (unsigned long long)z.addr, z.size, strerror(errno));
+	else
+		d->zone_at[bar] = z.addr;
+}
+
 static void bar_moved(void *opaque, unsigned bar, uint64_t old_addr,
 		      uint64_t new_addr, bool enabled)
 {
@@ -331,6 +361,7 @@ static void bar_moved(void *opaque, unsigned bar, uint64_t old_addr,
 	pthread_mutex_lock(&d->lock);
 	d->bar_addr[bar] = new_addr;
 	d->bar_enabled[bar] = enabled;
+	coalesce_zone(d, bar, new_addr, enabled);
 	if (d->conn_fd >= 0 && get_state(d) == DEV_ATTACHED)
 		send_msg(d, d->conn_fd, &m, DP_MSG_BAR, sizeof(m), NULL, 0);
 	pthread_mutex_unlock(&d->lock);
@@ -382,6 +413,7 @@ static int add_pci_function(struct devproxy *d)
 			pthread_mutex_lock(&d->lock);
 			d->bar_addr[i] = a;
 			d->bar_enabled[i] = en;
+			coalesce_zone(d, i, a, en);
 			pthread_mutex_unlock(&d->lock);
 		}
 	}
@@ -577,6 +609,8 @@ static int attach(struct devproxy *d, int fd)
 		d->hello = m.hello;
 		snprintf(d->name, sizeof(d->name), "%s", m.hello.name);
 		d->features = m.hello.features & DP_F_KNOWN;
+		if (!d->vm->opt->posted_writes)
+			d->features &= ~DP_F_POSTED_WRITES;
 		if (add_pci_function(d) || make_resources(d)) {
 			send_error(d, fd, m.h.seq, DP_MSG_HELLO, EIO,
 				   "the core could not add this device");

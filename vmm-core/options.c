@@ -22,6 +22,8 @@ enum {
 	OPT_DEVICE_TIMEOUT,
 	OPT_DEVICE_WAIT,
 	OPT_DEVICE_SPIN,
+	OPT_COALESCED_PIO,
+	OPT_POSTED_WRITES,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +41,8 @@ static const struct option long_opts[] = {
 	{ "device-timeout", required_argument, NULL, OPT_DEVICE_TIMEOUT },
 	{ "device-wait", required_argument, NULL, OPT_DEVICE_WAIT },
 	{ "device-spin-ns", required_argument, NULL, OPT_DEVICE_SPIN },
+	{ "coalesced-pio", required_argument, NULL, OPT_COALESCED_PIO },
+	{ "posted-writes", required_argument, NULL, OPT_POSTED_WRITES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -72,6 +76,10 @@ void options_usage(FILE *out, const char *prog)
 		"                          (all-ones; default %u)\n"
 		"      --device-spin-ns N  a vCPU polls a device's answer this long before\n"
 		"                          it sleeps (default %u; 0: sleep at once)\n"
+		"      --coalesced-pio on|off  writes to ports a device declares free of\n"
+		"                          side effects are queued by KVM, no exit (on)\n"
+		"      --posted-writes on|off  device writes are queued, the vCPU goes on\n"
+		"                          (on); off: every write waits for the device\n"
 		"  -v, --verbose           log VM set-up and exits to stderr\n"
 		"  -h, --help              this text\n"
 		"      --version           version\n"
@@ -139,6 +147,8 @@ enum options_result options_parse(int argc, char **argv,
 		.device_timeout_ms = VMM_DEFAULT_DEVICE_TIMEOUT_MS,
 		.device_wait_ms = VMM_DEFAULT_DEVICE_WAIT_MS,
 		.device_spin_ns = VMM_DEFAULT_DEVICE_SPIN_NS,
+		.coalesced_pio = true,
+		.posted_writes = true,
 	};
 	err[0] = '\0';
 	optind = 0;	/* reset getopt: tests parse more than once */
@@ -226,6 +236,20 @@ enum options_result options_parse(int argc, char **argv,
 				return OPTIONS_ERROR;
 			}
 			o->device_spin_ns = v;
+			break;
+		case OPT_COALESCED_PIO:
+		case OPT_POSTED_WRITES:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				set_err(err, errlen, "%s: '%s' is not on or off",
+					c == OPT_COALESCED_PIO ? "--coalesced-pio" :
+								 "--posted-writes",
+					optarg);
+				return OPTIONS_ERROR;
+			}
+			if (c == OPT_COALESCED_PIO)
+				o->coalesced_pio = !strcmp(optarg, "on");
+			else
+				o->posted_writes = !strcmp(optarg, "on");
 			break;
 		case OPT_SERIAL:
 			if (parse_serial(optarg, o)) {

@@ -40,6 +40,8 @@ struct vmm_options {
 	unsigned device_timeout_ms;	/* a dead device's vCPUs wait this long */
 	unsigned device_wait_ms;	/* for every device's hello, at start */
 	uint64_t device_spin_ns;	/* a vCPU spins this long on its slot */
+	bool coalesced_pio;	/* devices' coalescable ports cost no exit */
+	bool posted_writes;	/* device writes go through the posted rings */
 };
 
 /* Outcome of options_parse(). */

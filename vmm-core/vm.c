@@ -200,6 +200,29 @@ void vm_set_irq(void *opaque, unsigned gsi, bool level)
 			strerror(errno));
 }
 
+/*
+ * The coalesced ring is a page of every vCPU's mapping; devices register
+ * their zones in it (devproxy.c).  Without KVM_CAP_COALESCED_PIO, or with
+ * --coalesced-pio off, those writes exit as any other.
+ */
+static int setup_coalesced(struct vm *vm)
+{
+	int page = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	long psz = sysconf(_SC_PAGESIZE);
+
+	if (!vm->opt->coalesced_pio || page <= 0 ||
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
+		return 0;
+	if ((long)(page + 1) * psz > vm->run_size) {
+		fprintf(stderr, "vmm-core: KVM's coalesced ring lies outside the vCPU mapping\n");
+		return -1;
+	}
+	vm->coalesced = (void *)((uint8_t *)vm->vcpus[0].run + (size_t)page * psz);
+	vm->coalesced_max = (unsigned)((psz - sizeof(struct kvm_coalesced_mmio_ring)) /
+				       sizeof(struct kvm_coalesced_mmio));
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vmm_options *opt,
 	      const struct boot_images *images)
 {
@@ -211,6 +234,7 @@ int vm_create(struct vm *vm, const struct vmm_options *opt,
 	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->serial_out_fd = -1;
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_cond_init(&vm->end_cond, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 
 	vm->kvm_fd = kvm_open();
 	if (vm->kvm_fd < 0 || check_caps(vm->kvm_fd))
@@ -241,7 +265,7 @@ int vm_create(struct vm *vm, const struct vmm_options *opt,
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vcpu_create(vm, &vm->vcpus[i], i))
 			return -1;
-	return 0;
+	return setup_coalesced(vm);
 }
 
 static int write_mptable(struct vm *vm)
@@ -365,16 +389,17 @@ static void deadline_in(struct timespec *ts, long ms)
 /* What the benchmarks divide by: exits to userspace, and device traffic. */
 static void print_stats(struct vm *vm)
 {
-	uint64_t io = 0, mmio = 0, other = 0;
+	uint64_t io = 0, mmio = 0, other = 0, coalesced = 0;
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
+		coalesced += vm->vcpus[i].coalesced_writes;
 		io += vm->vcpus[i].exits_io;
 		mmio += vm->vcpus[i].exits_mmio;
 		other += vm->vcpus[i].exits_other;
 	}
-	fprintf(stderr, "vmm-core: stats: exits io %llu mmio %llu other %llu\n",
+	fprintf(stderr, "vmm-core: stats: exits io %llu mmio %llu other %llu coalesced-writes %llu\n",
 		(unsigned long long)io, (unsigned long long)mmio,
-		(unsigned long long)other);
+		(unsigned long long)other, (unsigned long long)coalesced);
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		struct devproxy_stats st;
 
@@ -466,4 +491,5 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	pthread_cond_destroy(&vm->end_cond);
 	pthread_mutex_destroy(&vm->end_lock);
+	pthread_mutex_destroy(&vm->coalesced_lock);
 }

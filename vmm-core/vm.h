@@ -16,6 +16,7 @@
 #include "options.h"
 
 struct kvm_run;
+struct kvm_coalesced_mmio_ring;
 struct pio_bus;
 struct pci_bus;
 struct serial;
@@ -43,6 +44,7 @@ struct vcpu {
 	atomic_bool check_halt;	/* the monitor asks: are you halted? */
 	atomic_bool halted_irqs_off;
 	uint64_t exits_io, exits_mmio, exits_other;
+	uint64_t coalesced_writes;	/* delivered from the coalesced ring */
 };
 
 struct vm {
@@ -62,6 +64,10 @@ struct vm {
 	struct testdev *testdev;
 	struct devproxy **devices;	/* one per --device-sock */
 	unsigned nr_devices;
+	/* KVM's coalesced MMIO/PIO ring (NULL: --coalesced-pio off). */
+	struct kvm_coalesced_mmio_ring *coalesced;
+	unsigned coalesced_max;
+	pthread_mutex_t coalesced_lock;
 	int serial_out_fd;
 	int console_stop_wfd;	/* tells the console input thread to stop */
 	unsigned ncpus;

@@ -153,6 +153,14 @@ static void options_device_sockets_and_their_times(void **state)
 			       "--device-sock", "8", "--device-sock", "9"),
 			 OPTIONS_ERROR);
 	assert_non_null(strstr(err, "at most 8"));
+
+	assert_true(o.coalesced_pio && o.posted_writes);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--coalesced-pio", "off",
+			       "--posted-writes", "off"), OPTIONS_OK);
+	assert_false(o.coalesced_pio || o.posted_writes);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--posted-writes", "yes"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--posted-writes: 'yes' is not on or off"));
 }
 
 static void options_help_lists_every_option(void **state)
@@ -162,6 +170,7 @@ static void options_help_lists_every_option(void **state)
 		"--serial", "--exit-port", "--cpuid-clear", "--verbose",
 		"--help", "--version", "--testdev", "--device-sock",
 		"--device-wait", "--device-timeout", "--device-spin-ns",
+		"--coalesced-pio", "--posted-writes",
 	};
 	char buf[8192] = { 0 };
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");

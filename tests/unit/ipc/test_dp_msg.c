@@ -168,6 +168,8 @@ static void dp_hello_accepts_the_edges_of_every_range(void **state)
 	HELLO_OK(h.bar[1].size = 16);
 	HELLO_OK(h.bar[1].size = 1ull << 31);
 	HELLO_OK(h.bar[1].flags = DP_BAR_F_KNOWN);
+	HELLO_OK(h.bar[0].coalesce_off = 0x12; h.bar[0].coalesce_len = 6);
+	HELLO_OK(h.bar[0].coalesce_off = 0; h.bar[0].coalesce_len = 32);
 	HELLO_OK(memset(h.name, 'n', DP_NAME_LEN - 1); h.name[DP_NAME_LEN - 1] = 0);
 #undef HELLO_OK
 }
@@ -385,7 +387,13 @@ static void dp_hello_with_a_bad_bar_is_ebadmsg(void **state)
 	BAR_BAD(h.bar[1].flags = 1u << 2, "BAR 1 flags");
 	BAR_BAD(h.bar[1].flags = 0x80, "BAR 1 flags");
 	BAR_BAD(h.bar[0].flags = DP_BAR_F_PREFETCH, "prefetchable");
-	BAR_BAD(h.bar[0].reserved[5] = 1, "BAR 0 reserved");
+	BAR_BAD(h.bar[0].reserved[3] = 1, "BAR 0 reserved");
+	/* Coalesced ranges: inside an I/O BAR only. */
+	BAR_BAD(h.bar[0].coalesce_off = 0x10; h.bar[0].coalesce_len = 0x20,
+		"BAR 0 coalesced range 0x10+0x20");
+	BAR_BAD(h.bar[0].coalesce_off = 4, "offset but no length");
+	BAR_BAD(h.bar[1].coalesce_len = 2, "BAR 1 coalesced range");
+	BAR_BAD(h.bar[3].coalesce_len = 2, "BAR 3 is the upper half");
 	BAR_BAD(h.bar[3].reserved[0] = 1, "BAR 3 reserved");
 #undef BAR_BAD
 }
