@@ -130,29 +130,32 @@ slot_err:
  */
 static int setup_irq_routing(struct vm *vm)
 {
-	struct {
+	/* kvm_irq_routing ends in a flexible array: the entries follow it. */
+	union {
 		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[40];
+		uint8_t bytes[sizeof(struct kvm_irq_routing) +
+			      40 * sizeof(struct kvm_irq_routing_entry)];
 	} rt = { 0 };
+	struct kvm_irq_routing_entry *e = rt.r.entries;
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < 16; i++) {
 		if (i == 2)
 			continue;	/* the cascade */
-		rt.e[n].gsi = i;
-		rt.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		rt.e[n].u.irqchip.irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER :
+		e[n].gsi = i;
+		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		e[n].u.irqchip.irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER :
 						    KVM_IRQCHIP_PIC_SLAVE;
-		rt.e[n].u.irqchip.pin = i & 7;
+		e[n].u.irqchip.pin = i & 7;
 		n++;
 	}
 	for (unsigned i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
 		if (i == 2)
 			continue;
-		rt.e[n].gsi = i;
-		rt.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		rt.e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		rt.e[n].u.irqchip.pin = i ? i : 2;
+		e[n].gsi = i;
+		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e[n].u.irqchip.pin = i ? i : 2;
 		n++;
 	}
 	rt.r.nr = n;
