@@ -4,7 +4,8 @@
 # runs under valgrind.  Exit status 0 only if nothing failed.
 #
 #   tests/run.sh [--quick]     --quick skips the sanitizer build, valgrind,
-#                              the fuzz and the slow suites
+#                              the fuzz and the slow suites (unit,
+#                              integration and e2e run always)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -49,7 +50,7 @@ setup() {
 
 echo "== release build"
 setup build
-run_suites build --suite unit --suite integration
+run_suites build --suite unit --suite integration --suite e2e
 
 if [ $quick -eq 0 ]; then
 	echo "== unit suite under valgrind"
@@ -62,7 +63,7 @@ if [ $quick -eq 0 ]; then
 		-Dc_args=-fno-sanitize-recover=all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		run_suites build-asan --suite unit --suite integration
+		run_suites build-asan --suite unit --suite integration --suite e2e
 
 	echo "== fuzz suite (bounded runs)"
 	run_suites build --suite fuzz

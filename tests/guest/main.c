@@ -27,6 +27,10 @@ static const struct scenario scenarios[] = {
 	{ "bench-dev", scenario_bench_dev },
 	{ "pcnet-mmio", scenario_pcnet_mmio },
 	{ "pcnet-persist", scenario_pcnet_persist },
+	{ "ping", scenario_ping },
+	{ "udp-send", scenario_udp_send },
+	{ "udp-echo", scenario_udp_echo },
+	{ "pcnet-wire", scenario_pcnet_wire },
 };
 
 static __noreturn void unknown(const char *name)

@@ -22,5 +22,9 @@ void scenario_refdev(void);
 void scenario_bench_dev(void);
 void scenario_pcnet_mmio(void);
 void scenario_pcnet_persist(void);
+void scenario_ping(void);
+void scenario_udp_send(void);
+void scenario_udp_echo(void);
+void scenario_pcnet_wire(void);
 
 #endif /* GUEST_SCENARIOS_H */

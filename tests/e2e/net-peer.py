@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The host side of the guest's network scenarios, run inside the test's
+network namespace:
+
+  net-peer.py echo  LOCAL_IP GUEST_IP PORT COUNT   send COUNT datagrams to
+      GUEST_IP:PORT, one at a time, and check each comes back byte-exact
+  net-peer.py sink  LOCAL_IP PORT BYTES SECONDS    count UDP bytes arriving
+      at LOCAL_IP:PORT until BYTES, SECONDS, or 2 s of silence after the
+      first; print them; success if at least 95% of BYTES came (UDP may
+      drop under a burst; the loss is printed)
+
+Prints one result line; exit 0 on success, 1 with the reason otherwise.
+Every wait is bounded."""
+import socket
+import sys
+import time
+
+
+def echo(local, guest, port, count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((local, 0))
+    s.settimeout(0.5)
+    ok = 0
+    for i in range(count):
+        size = 1 + (i * 131) % 1400
+        data = bytes((i * 7 + k) & 0xff for k in range(size))
+        for attempt in range(20):  # the first ones may go to ARP
+            s.sendto(data, (guest, port))
+            try:
+                got, src = s.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if src != (guest, port):
+                print(f"echo: datagram {i} came back from {src}")
+                return 1
+            if got != data:
+                print(f"echo: datagram {i} ({size} bytes) came back different ({len(got)} bytes)")
+                return 1
+            ok += 1
+            break
+        else:
+            print(f"echo: no echo for datagram {i} after 20 tries")
+            return 1
+    print(f"echo: {ok} datagrams echoed byte-exact")
+    return 0
+
+
+def sink(local, port, want, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:  # root: past net.core.rmem_max, so a burst fits
+        s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind((local, port))
+    s.settimeout(0.2)
+    got = dgrams = 0
+    end = time.monotonic() + seconds
+    first = last = None
+    while got < want and time.monotonic() < end:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            if last and time.monotonic() - last > 2:
+                break
+            continue
+        now = time.monotonic()
+        first = first or now
+        last = now
+        got += len(d)
+        dgrams += 1
+    secs = (last - first) if first and last and last > first else 0
+    rate = f", {got * 8 / secs / 1e6:.1f} Mbit/s" if secs else ""
+    lost = 100.0 * (want - got) / want if want else 0
+    print(f"sink: {dgrams} datagrams, {got} of {want} bytes ({lost:.1f}% lost){rate}")
+    return 0 if got * 100 >= want * 95 else 1
+
+
+def main(argv):
+    if len(argv) == 6 and argv[1] == "echo":
+        return echo(argv[2], argv[3], int(argv[4]), int(argv[5]))
+    if len(argv) == 6 and argv[1] == "sink":
+        return sink(argv[2], int(argv[3]), int(argv[4]), float(argv[5]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The test guest's network: a PCnet-PCI II driver in the Linux pcnet32
+ * pattern (SWSTYLE 2, 16 TX and 32 RX descriptors, interrupts, CSR0/CSR3
+ * handling) and a minimal stack over it: Ethernet, ARP, IPv4, ICMP echo and
+ * UDP.  Enough for the end-to-end scenarios (ping, udp-send, udp-echo); no
+ * fragments, no options, one peer.
+ */
+#ifndef GUEST_NET_H
+#define GUEST_NET_H
+
+#include "pcnet_drv.h"
+
+#define ETH_HLEN		14
+#define ETH_P_IP		0x0800
+#define ETH_P_ARP		0x0806
+#define NET_MTU			1500
+#define NET_MAX_FRAME		(ETH_HLEN + NET_MTU)
+
+struct net;
+
+/* Called for every UDP datagram to our address. */
+typedef void net_udp_fn(struct net *n, uint32_t src_ip, uint16_t src_port,
+			uint16_t dst_port, const uint8_t *data, uint32_t len);
+
+struct net_stats {
+	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
+	uint64_t rx_dropped;	/* not for us, bad checksum, unknown type */
+	uint64_t irqs, tx_ring_full;
+};
+
+struct net {
+	struct pcn p;
+	uint32_t ip, peer_ip;		/* host byte order */
+	uint8_t peer_mac[6];
+	bool peer_known;
+	net_udp_fn *udp;
+	void *udp_opaque;
+	/* last ICMP echo reply seen */
+	uint16_t echo_id, echo_seq;
+	bool echo_seen;
+	struct net_stats st;
+	/* driver state */
+	void *priv;
+};
+
+/* Finds and opens the PCnet, interrupts on; @ip, @peer in host order. */
+void net_open(struct net *n, uint32_t ip, uint32_t peer_ip);
+void net_close(struct net *n);
+/* Handles what arrived (RX, TX completions); waits up to @us for an
+ * interrupt first when nothing is pending.  Returns frames received. */
+unsigned int net_poll(struct net *n, uint64_t us);
+/* Resolves the peer's MAC by ARP; false after @ms. */
+bool net_arp_resolve(struct net *n, uint64_t ms);
+/* One ICMP echo to the peer; the reply's round trip in µs, or -1. */
+int64_t net_ping(struct net *n, uint16_t id, uint16_t seq, uint32_t payload,
+		 uint64_t timeout_ms);
+/* One UDP datagram to the peer; false if the TX ring stayed full. */
+bool net_udp_send(struct net *n, uint16_t sport, uint16_t dport,
+		  const void *data, uint32_t len);
+/* Parses a dotted quad; false on junk. */
+bool net_parse_ip(const char *s, uint32_t *ip);
+
+#endif /* GUEST_NET_H */
