@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # README command 1: installs what is needed, builds, and runs the main job:
-# the test guest on vmm-core with its PCnet-PCI II NIC served by the
-# dev-pcnet process, driven the way Linux's pcnet32 drives it (probe, open,
-# transmit, interrupts, NAPI), every frame coming back byte-exact through
-# the chip's internal loopback.  The network backend (dev-net-backend) and
-# frames leaving the host arrive with the later issues.
+# a VM whose PCnet-PCI II NIC passes traffic to the host through all three
+# processes.  In a network namespace it makes (host side 10.77.0.1 on a
+# TAP, the guest 10.77.0.2), it starts dev-net-backend on the TAP, vmm-core
+# with the test guest, and dev-pcnet between them; the guest pings the
+# host, then sends 4 MB of UDP to a sink there (tests/e2e/net-e2e.sh).
+# Everything is removed on exit or Ctrl-C.
 #
-#   deploy/quickstart.sh [SCENARIO [ARGS...]]
+#   deploy/quickstart.sh                 the network main job (root, /dev/kvm)
+#   deploy/quickstart.sh SCENARIO [ARGS] one guest scenario with dev-pcnet:
+#       pcnet-linux (frames=200), pcnet-ipxe, pcnet-netbsd, pcnet-mmio,
+#       pcnet-persist, hello, pci-scan, irq, smp, testdev, bench; ARGS go on
+#       the guest command line (e.g. frames=1000)
 #
-#   SCENARIO: pcnet-linux (default, with frames=200), pcnet-ipxe,
-#   pcnet-netbsd, pcnet-mmio, hello, pci-scan, irq, smp, testdev, bench;
-#   ARGS go on the guest command line (e.g. frames=1000).
+# Without /dev/kvm (or not as root) the network job cannot run; the default
+# is then pcnet-linux over the chip's internal loopback, inside a QEMU VM
+# that offers nested KVM when /dev/kvm is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:-pcnet-linux}
+scenario=${1:-network}
 [ $# -gt 0 ] && shift
 extra=("$@")
-[ "$scenario" = pcnet-linux ] && [ ${#extra[@]} -eq 0 ] && extra=(frames=200)
 
 . tests/deps.sh
 deps=("${SPLITVMM_BUILD_DEPS[@]}")
@@ -26,6 +30,25 @@ splitvmm_install "${deps[@]}"
 
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
+
+if [ "$scenario" = network ]; then
+	if [ -e /dev/kvm ] && [ "$(id -u)" = 0 ]; then
+		splitvmm_install iproute2 iputils-ping python3
+		b=$PWD/build
+		for s in ping udp-send; do
+			echo "== $s: vmm-core + dev-pcnet + dev-net-backend --host tap:svtap0 (namespace, 10.77.0.1 <-> guest 10.77.0.2)"
+			tests/e2e/net-e2e.sh splitvmm "$s" "$b/tests/guest/test-guest.elf" \
+				"$b/vmm-core/vmm-core" "$b/dev-pcnet/dev-pcnet" \
+				"$b/dev-net-backend/dev-net-backend" |
+				grep -v -e '^vmm-core: stats' -e '^bench: '
+		done
+		echo "== counters: run vmm-core with --verbose (exits, device requests), dev-net-backend prints per-queue counters on exit"
+		exit 0
+	fi
+	echo "== the network job needs root and /dev/kvm; running pcnet-linux over internal loopback instead"
+	scenario=pcnet-linux
+fi
+[ "$scenario" = pcnet-linux ] && [ ${#extra[@]} -eq 0 ] && extra=(frames=200)
 
 vmm=$PWD/build/vmm-core/vmm-core
 pcnet=$PWD/build/dev-pcnet/dev-pcnet

@@ -19,8 +19,8 @@ int host_open(const char *spec, struct host_path **out, char *err,
 		return tap_open(spec + 4, out, err, errlen);
 	if (has_prefix(spec, "af-xdp:") || has_prefix(spec, "dpdk:")) {
 		snprintf(err, errlen,
-			 "--host %.*s: that host path is not built in yet (only tap:NAME is)",
-			 (int)(strchr(spec, ':') - spec + 1), spec);
+			 "--host %s: the %.*s host path is not built in yet (only tap:NAME is)",
+			 spec, (int)(strchr(spec, ':') - spec), spec);
 		return -ENOTSUP;
 	}
 	snprintf(err, errlen,

@@ -35,6 +35,7 @@
 struct tap {
 	struct host_path h;
 	int fd;
+	int ctl;		/* AF_INET socket for interface ioctls */
 	unsigned mtu;
 	char ifname[IFNAMSIZ];
 };
@@ -44,36 +45,45 @@ static struct tap *to_tap(const struct host_path *h)
 	return (struct tap *)h;
 }
 
+/* Reads the MTU again (it may change under us: `ip link set mtu`). */
+static int tap_read_mtu(struct tap *t)
+{
+	struct ifreq ifr = { 0 };
+
+	memcpy(ifr.ifr_name, t->ifname, sizeof(ifr.ifr_name));
+	if (ioctl(t->ctl, SIOCGIFMTU, &ifr) < 0)
+		return -errno;
+	t->mtu = ifr.ifr_mtu > 0 ? (unsigned)ifr.ifr_mtu : 1500;
+	return 0;
+}
+
 /* Brings the interface up and reads its MTU. */
 static int tap_up(struct tap *t, char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };
-	int s, rc = 0;
+	int rc;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0) {
+	t->ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (t->ctl < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return rc;
 	}
 	memcpy(ifr.ifr_name, t->ifname, sizeof(ifr.ifr_name));
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+	if (ioctl(t->ctl, SIOCGIFFLAGS, &ifr) < 0)
 		goto fail;
 	if (!(ifr.ifr_flags & IFF_UP)) {
 		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		if (ioctl(t->ctl, SIOCSIFFLAGS, &ifr) < 0)
 			goto fail;
 	}
-	if (ioctl(s, SIOCGIFMTU, &ifr) < 0)
+	if (tap_read_mtu(t))
 		goto fail;
-	t->mtu = ifr.ifr_mtu > 0 ? (unsigned)ifr.ifr_mtu : 1500;
-	close(s);
 	return 0;
 fail:
 	rc = -errno;
 	snprintf(err, errlen, "tap %s: bringing it up: %s", t->ifname,
 		 strerror(errno));
-	close(s);
 	return rc;
 }
 
@@ -155,6 +165,7 @@ static int tap_rx_burst(struct host_path *h, struct host_frame *f,
 		 * only what fitted. */
 		if ((size_t)r - TAP_HDR_LEN > cap) {
 			h->stats.rx_truncated++;
+			tap_read_mtu(t);	/* the caller sizes by it */
 			continue;
 		}
 		f[i].len = (size_t)r - TAP_HDR_LEN;
@@ -181,6 +192,8 @@ static void tap_close(struct host_path *h)
 
 	if (t->fd >= 0)
 		close(t->fd);
+	if (t->ctl >= 0)
+		close(t->ctl);
 	free(t);
 }
 
@@ -211,6 +224,7 @@ int tap_open(const char *ifname, struct host_path **out, char *err,
 		return -ENOMEM;
 	}
 	t->h.ops = &tap_ops;
+	t->ctl = -1;
 	snprintf(t->h.name, sizeof(t->h.name), "tap:%s", ifname);
 	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -232,6 +246,7 @@ int tap_open(const char *ifname, struct host_path **out, char *err,
 	/* The kernel may have picked the name (a pattern like "tap%d"). */
 	memcpy(t->ifname, ifr.ifr_name, sizeof(t->ifname));
 	t->ifname[IFNAMSIZ - 1] = '\0';
+	snprintf(t->h.name, sizeof(t->h.name), "tap:%s", t->ifname);
 	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
 	    ioctl(t->fd, TUNSETOFFLOAD, 0UL) < 0) {
 		rc = -errno;

@@ -48,6 +48,8 @@ struct vb_config {
 	uint64_t busy_poll_ns;	/* keep polling this long after the last
 				 * work before sleeping; 0: sleep at once */
 	unsigned burst;		/* frames per batch, 1..HOST_BURST */
+	unsigned msg_timeout_ms;	/* a message begun but not complete
+					 * for this long drops the peer */
 	struct pcap_writer *pcap;	/* NULL: none; not owned */
 	int verbose;		/* log messages to stderr */
 };
@@ -97,6 +99,9 @@ uint64_t vb_features(const struct vhost_backend *vb);
 uint64_t vb_protocol_features(const struct vhost_backend *vb);
 /* Started (kick received, rings mapped), not stopped, not broken. */
 bool vb_queue_running(const struct vhost_backend *vb, unsigned q);
+/* The host path failed for good (its device is gone): nothing more can
+ * move, the process should exit and be restarted. */
+bool vb_host_failed(const struct vhost_backend *vb);
 /* Offered virtio features under @cfg. */
 uint64_t vb_offered_features(const struct vb_config *cfg);
 

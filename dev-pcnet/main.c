@@ -384,6 +384,21 @@ int main(int argc, char **argv)
 		d.st->mac[5]);
 	rc = devsrv_run(d.srv);
 	stop_target = NULL;
+	if (d.fe) {
+		struct vfe_stats vs;
+
+		vfe_get_stats(d.fe, &vs);
+		fprintf(stderr, "dev-pcnet: vhost-user: %llu connects; TX %llu chains zero copy (%llu pieces copied, %llu dropped full); RX %llu in place, %llu moved, %llu filtered, %llu dropped; %llu receive queue stops\n",
+			(unsigned long long)vs.connects,
+			(unsigned long long)vs.tx_chains,
+			(unsigned long long)vs.tx_copied,
+			(unsigned long long)vs.tx_full,
+			(unsigned long long)vs.rx_zero_copy,
+			(unsigned long long)vs.rx_copied,
+			(unsigned long long)vs.rx_filtered,
+			(unsigned long long)vs.rx_dropped,
+			(unsigned long long)vs.rx_ring_stops);
+	}
 	devsrv_del_fd(d.srv, d.timer_fd);
 out:
 	vfe_free(d.fe);

@@ -256,6 +256,8 @@ enum pcnet_rx_result pcnet_rx_complete(struct pcnet *dev,
  * such a change.
  */
 uint32_t pcnet_rx_epoch(const struct pcnet *dev);
+/* The current receive descriptor, and the ring's length (0: no ring). */
+uint32_t pcnet_rx_position(const struct pcnet *dev, uint32_t *ring_len);
 
 void pcnet_set_link(struct pcnet *dev, bool up);
 bool pcnet_link(const struct pcnet *dev);

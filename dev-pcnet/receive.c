@@ -485,3 +485,10 @@ uint32_t pcnet_rx_epoch(const struct pcnet *dev)
 {
 	return dev->rx_epoch;
 }
+
+uint32_t pcnet_rx_position(const struct pcnet *dev, uint32_t *ring_len)
+{
+	if (ring_len)
+		*ring_len = dev->st->rx_len;
+	return dev->st->rx_idx;
+}

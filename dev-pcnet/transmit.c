@@ -256,7 +256,7 @@ static bool tx_release(struct pcnet *dev, uint32_t start, uint32_t count,
 }
 
 /* The port took the frame's buffers: the descriptors wait, owned. */
-static void tx_hold(struct pcnet *dev, const struct tx_frame *f)
+static void tx_hold(struct pcnet *dev, const struct tx_frame *f, uint32_t seq)
 {
 	struct pcnet_state *st = dev->st;
 	struct tx_pending *p;
@@ -267,7 +267,7 @@ static void tx_hold(struct pcnet *dev, const struct tx_frame *f)
 	}
 	p = &dev->pend[(dev->pend_head + dev->npend) % TX_MAX_PENDING];
 	*p = (struct tx_pending){
-		.seq = dev->tx_seq, .start = f->start, .count = f->count,
+		.seq = seq, .start = f->start, .count = f->count,
 		.len = f->len, .enp_status = f->enp_status,
 	};
 	dev->npend++;
@@ -305,7 +305,7 @@ void pcnet_tx_poll(struct pcnet *dev)
 	/* At most a ring's worth of frames per poll: bounded, and fair. */
 	while (done < st->tx_len && (st->csr[0] & CSR0_TXON) &&
 	       !pcnet_stopped(st) && !pcnet_suspended(st)) {
-		uint32_t tmd2 = 0;
+		uint32_t tmd2 = 0, seq = dev->tx_seq;
 		bool pending = false;
 
 		/* Every descriptor is with the port: nothing to fetch. */
@@ -332,7 +332,7 @@ void pcnet_tx_poll(struct pcnet *dev)
 		}
 		done += f.count;
 		if (pending) {
-			tx_hold(dev, &f);
+			tx_hold(dev, &f, seq);
 			continue;
 		}
 		/*
@@ -340,7 +340,7 @@ void pcnet_tx_poll(struct pcnet *dev)
 		 * turn too (ring order): a pending entry already done.
 		 */
 		if (dev->npend) {
-			tx_hold(dev, &f);
+			tx_hold(dev, &f, seq);
 			dev->pend[(dev->pend_head + dev->npend - 1) %
 				  TX_MAX_PENDING].done = true;
 			dev->pend[(dev->pend_head + dev->npend - 1) %

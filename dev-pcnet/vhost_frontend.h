@@ -24,6 +24,7 @@ struct vfe_stats {
 	uint64_t tx_full;	/* TX queue full: frame dropped */
 	uint64_t rx_zero_copy;	/* frames completed in place */
 	uint64_t rx_copied;	/* frames moved by dev-pcnet (resync, merge) */
+	uint64_t rx_filtered;	/* the chip's address filter said no */
 	uint64_t rx_dropped;
 	uint64_t rx_ring_stops;	/* GET_VRING_BASE after STOP/INIT/reset */
 };

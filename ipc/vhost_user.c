@@ -201,9 +201,11 @@ static void take_fds(struct rx *rx, struct msghdr *mh)
 	}
 }
 
+#define RX_EOF	1	/* recv_exact: the peer closed (not an errno) */
+
 /*
  * Reads exactly @len bytes into @buf.  0, -EAGAIN (nothing of the message
- * yet, non-blocking socket), -ECONNRESET for a hang-up (the caller tells a
+ * yet, non-blocking socket), RX_EOF for a hang-up (the caller tells a
  * clean close from a cut message by rx->done), -errno.
  */
 static int recv_exact(int sock, struct rx *rx, void *buf, size_t len)
@@ -217,7 +219,8 @@ static int recv_exact(int sock, struct rx *rx, void *buf, size_t len)
 		};
 		struct msghdr mh = {
 			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf),
 		};
 		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 
@@ -238,7 +241,7 @@ static int recv_exact(int sock, struct rx *rx, void *buf, size_t len)
 		}
 		take_fds(rx, &mh);
 		if (n == 0)
-			return -ECONNRESET;
+			return RX_EOF;
 		got += (size_t)n;
 		rx->done += (size_t)n;
 	}
@@ -256,16 +259,16 @@ int vu_msg_recv(int sock, struct vu_msg *m, int *fds, unsigned max_fds,
 	if (nfds)
 		*nfds = 0;
 	ret = recv_exact(sock, &rx, &m->hdr, VHOST_USER_HDR_SIZE);
-	if (ret == -ECONNRESET)
+	if (ret == RX_EOF)
 		ret = rx.done ? -EPROTO : 0;
-	if (ret < 0 || rx.done == 0)
+	if (ret < 0 || rx.done < VHOST_USER_HDR_SIZE)
 		goto fail;
 	if (m->hdr.size > VHOST_USER_MAX_PAYLOAD) {
 		ret = -E2BIG;
 		goto fail;
 	}
 	ret = recv_exact(sock, &rx, &m->payload, m->hdr.size);
-	if (ret == -ECONNRESET)
+	if (ret == RX_EOF)
 		ret = -EPROTO;
 	if (ret < 0)
 		goto fail;
@@ -369,14 +372,15 @@ static int check_mem_table(const struct vu_msg *m, unsigned nfds,
 		for (unsigned j = i + 1; j < n; j++) {
 			const struct vhost_user_mem_region *b = &t->regions[j];
 
+			/*
+			 * Front-end addresses may overlap (one RAM block
+			 * aliased at two GPAs): each translation stays in
+			 * one region's own mapping, so that is harmless.
+			 */
 			if (overlap(a->guest_phys_addr, a->memory_size,
 				    b->guest_phys_addr, b->memory_size))
 				FAIL(-EBADMSG, "SET_MEM_TABLE: regions %u and "
-				     "%u overlap in guest-physical space", i, j);
-			if (overlap(a->userspace_addr, a->memory_size,
-				    b->userspace_addr, b->memory_size))
-				FAIL(-EBADMSG, "SET_MEM_TABLE: regions %u and "
-				     "%u overlap in front-end address space",
+				     "%u overlap in guest-physical space",
 				     i, j);
 		}
 	}
@@ -535,7 +539,8 @@ static int check_request(const char *name, const struct vu_msg *m,
 		const struct vhost_user_vring_addr *a = &p->addr;
 
 		if (a->flags & ~VHOST_USER_VRING_F_LOG)
-			FAIL(-EBADMSG, "%s: flags 0x%x unknown", name, a->flags);
+			FAIL(-EBADMSG, "%s: flags 0x%x unknown", name,
+			     a->flags);
 		if ((a->desc_user_addr & 15) || (a->used_user_addr & 3) ||
 		    (a->avail_user_addr & 1))
 			FAIL(-EBADMSG, "%s: ring addresses desc 0x%llx used "
@@ -564,7 +569,7 @@ static int check_request(const char *name, const struct vu_msg *m,
 		ret = check_region(name, 0, &p->mem_reg.region, err, errlen);
 		return ret ? ret : check_fds(name, nfds, 1, 1, err, errlen);
 	case VHOST_USER_REM_MEM_REG:
-		/* Older QEMU sends an fd; the spec lets us take and close it. */
+		/* Older QEMU sends an fd; the spec lets us close it unused. */
 		ret = check_region(name, 0, &p->mem_reg.region, err, errlen);
 		return ret ? ret : check_fds(name, nfds, 0, 1, err, errlen);
 	}
@@ -648,14 +653,6 @@ void vu_mem_free(struct vu_mem *m)
 	unmap_all(m);
 }
 
-static bool uva_overlaps(const struct vu_mem *m, uint64_t uva, uint64_t size)
-{
-	for (unsigned i = 0; i < m->gm.nr; i++)
-		if (overlap(uva, size, m->map[i].uva, m->gm.r[i].size))
-			return true;
-	return false;
-}
-
 /*
  * Maps region @r of @fd and appends it to @m.  The fd is not closed here.
  * The file's size is checked first: a mapping past EOF maps, then raises
@@ -676,8 +673,6 @@ static int map_region(struct vu_mem *m, const struct vhost_user_mem_region *r,
 		return -ENOSPC;
 	if (!size || wraps(r->guest_phys_addr, size) ||
 	    wraps(r->userspace_addr, size) || wraps(off, size) || fd < 0)
-		return -EINVAL;
-	if (uva_overlaps(m, r->userspace_addr, size))
 		return -EINVAL;
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -775,9 +770,10 @@ void *vu_uva_to_ptr(const struct vu_mem *m, uint64_t uva, uint64_t len)
 		if (uva < m->map[i].uva || uva - m->map[i].uva >= r->size)
 			continue;
 		off = uva - m->map[i].uva;
-		/* off < size, so size - off cannot underflow. */
+		/* off < size, so size - off cannot underflow.  Regions may
+		 * overlap here: another one may hold the whole range. */
 		if (len > r->size - off)
-			return NULL;
+			continue;
 		return r->host + off;
 	}
 	return NULL;

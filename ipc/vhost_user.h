@@ -92,8 +92,8 @@ int vu_msg_recv(int sock, struct vu_msg *m, int *fds, unsigned max_fds,
  * request, payload size exact for the request, fields, fd count.  Fields:
  *   SET_MEM_TABLE: nregions 1..8, fds == nregions, every region sized,
  *     guest_phys_addr + size, userspace_addr + size and mmap_offset +
- *     size do not wrap, no two regions overlap in guest-physical or in
- *     front-end virtual space;
+ *     size do not wrap, no two regions overlap in guest-physical space
+ *     (front-end virtual ranges may: a RAM block aliased at two GPAs);
  *   ADD_MEM_REG/REM_MEM_REG: the same for its one region; 1 fd / 0-1 fd;
  *   SET_VRING_KICK/CALL/ERR: bits 9-63 zero, one fd unless
  *     VHOST_USER_VRING_NOFD_MASK is set, then none;
@@ -140,15 +140,19 @@ void vu_mem_init(struct vu_mem *m);
  * is fstat'ed first: mmap_offset + memory_size must fit its size (a
  * region past EOF would SIGBUS on access).  Takes the @fds (t->nregions
  * of them, when that is 1..8) in every case: they are closed (a mapping
- * outlives its fd) and set to -1.  0, or -EINVAL (bad table, region beyond the file), -errno
- * from fstat/mmap; on error @m is unchanged.
+ * outlives its fd) and set to -1.  0, or -EINVAL (bad table, region
+ * beyond the file), -errno from fstat/mmap; on error @m is unchanged.
+ * On success every pointer from the old table is dangling: translate the
+ * vring addresses again and virtq_dev_move_rings().  &m->gm stays put, so
+ * a virtq_dev's mem pointer stays valid.
  */
 int vu_mem_set_table(struct vu_mem *m, const struct vhost_user_mem_table *t,
 		     int *fds);
 
 /*
- * ADD_MEM_REG: maps one more region (same checks, and no overlap with
- * those held).  Takes @fd in every case.  0, -EINVAL, -ENOSPC, -errno.
+ * ADD_MEM_REG: maps one more region (same checks, and no guest-physical
+ * overlap with those held).  Takes @fd in every case.  0, -EINVAL,
+ * -ENOSPC, -errno.
  */
 int vu_mem_add_region(struct vu_mem *m, const struct vhost_user_mem_region *r,
 		      int fd);
@@ -166,8 +170,9 @@ void vu_mem_free(struct vu_mem *m);
 
 /*
  * Local pointer to front-end virtual [uva, uva + len), or NULL unless the
- * whole range lies in one region (len 0 is treated as 1).  For vring
- * addresses from SET_VRING_ADDR.
+ * whole range lies in one region (len 0 is treated as 1; where regions
+ * overlap, the first that holds all of it).  For vring addresses from
+ * SET_VRING_ADDR.
  */
 void *vu_uva_to_ptr(const struct vu_mem *m, uint64_t uva, uint64_t len);
 

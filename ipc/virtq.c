@@ -76,6 +76,17 @@ int virtq_dev_init(struct virtq_dev *q, unsigned size, void *desc,
 	return 0;
 }
 
+int virtq_dev_move_rings(struct virtq_dev *q, void *desc, void *avail,
+			 void *used)
+{
+	if (!rings_ok(q->size, desc, avail, used))
+		return -EINVAL;
+	q->desc = desc;
+	q->avail = avail;
+	q->used = used;
+	return 0;
+}
+
 void virtq_dev_set_base(struct virtq_dev *q, uint16_t last_avail)
 {
 	q->last_avail = last_avail;
@@ -176,7 +187,7 @@ static int walk_chain(struct virtq_dev *q, uint16_t head,
 			table = guest_mem_ptr(q->mem, addr, len);
 			if (!table)
 				return -EFAULT;
-			/* WRITE on this descriptor means nothing (2.7.5.3.2). */
+			/* WRITE on this descriptor means nothing (2.7.5.3). */
 			indirect = true;
 			entries = len / sizeof(d);
 			seen = 0;
@@ -191,7 +202,8 @@ static int walk_chain(struct virtq_dev *q, uint16_t head,
 			ptr = guest_mem_ptr(q->mem, addr, len);
 			if (!ptr)
 				return -EFAULT;
-			ret = chain_add(c, ptr, len, flags & VRING_DESC_F_WRITE);
+			ret = chain_add(c, ptr, len,
+					flags & VRING_DESC_F_WRITE);
 			if (ret)
 				return ret;
 		}
@@ -263,8 +275,10 @@ bool virtq_dev_need_call(struct virtq_dev *q)
 	FULL_FENCE();
 	if (valid && old == new)
 		return false;		/* nothing new since the last call */
-	if (q->notify_on_empty && le16toh(LOAD(&q->avail->idx)) == q->last_avail)
-		goto call;		/* ran empty: call whatever the flags say */
+	/* Ran empty: NOTIFY_ON_EMPTY calls whatever the flags say. */
+	if (q->notify_on_empty &&
+	    le16toh(LOAD(&q->avail->idx)) == q->last_avail)
+		goto call;
 	if (!q->event_idx) {
 		if (le16toh(LOAD(&q->avail->flags)) &
 		    VRING_AVAIL_F_NO_INTERRUPT)
@@ -285,7 +299,7 @@ void virtq_dev_disable_kick(struct virtq_dev *q)
 	q->no_kick = true;
 	if (!q->event_idx)
 		STORE(&q->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
-	/* EVENT_IDX: avail_event is left behind, so the driver stops kicking. */
+	/* EVENT_IDX: avail_event is left behind, the driver stops kicking. */
 }
 
 bool virtq_dev_enable_kick(struct virtq_dev *q)
@@ -327,7 +341,7 @@ int virtq_drv_init(struct virtq_drv *q, unsigned size, void *desc,
 	q->event_idx = has(features, VIRTIO_RING_F_EVENT_IDX);
 	q->indirect = has(features, VIRTIO_RING_F_INDIRECT_DESC);
 	for (unsigned i = 0; i < size; i++)
-		q->next[i] = (uint16_t)(i + 1);	/* the last one is never followed */
+		q->next[i] = (uint16_t)(i + 1);	/* the last: never followed */
 	q->num_free = (uint16_t)size;
 	return 0;
 }

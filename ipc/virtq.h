@@ -125,6 +125,16 @@ int virtq_dev_init(struct virtq_dev *q, unsigned size, void *desc,
 		   uint64_t features);
 
 /*
+ * Points the queue at the same rings mapped anew (the back-end after a
+ * SET_MEM_TABLE replaced its mappings: translate the SET_VRING_ADDR
+ * addresses again), keeping every index.  Chains popped before hold
+ * pointers into the old mappings: push them (with len 0 if their buffers
+ * are gone) but do not touch their segments.  0, or -EINVAL (alignment).
+ */
+int virtq_dev_move_rings(struct virtq_dev *q, void *desc, void *avail,
+			 void *used);
+
+/*
  * Takes the next available chain into @c.  With EVENT_IDX and kicks
  * enabled it also moves avail_event to the new last_avail, so the driver
  * kicks for the next buffer.  1: a chain (give c->head back
@@ -217,7 +227,7 @@ struct virtq_drv {
 	/* Private per-descriptor state (calloc'ed), never read from rings. */
 	uint16_t *next;			/* free-list / chain links */
 	uint16_t *chain_len;		/* descriptors in the chain at a head */
-	uint32_t *in_len;		/* writable bytes of the chain at a head */
+	uint32_t *in_len;		/* writable bytes of a head's chain */
 	void **token;			/* non-NULL while a head is in flight */
 };
 

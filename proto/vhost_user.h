@@ -90,7 +90,7 @@ enum vhost_user_request {
 	VHOST_USER_VRING_KICK = 35,		/* vring state (in-band kick) */
 	VHOST_USER_GET_MAX_MEM_SLOTS = 36,	/* -, reply u64 */
 	VHOST_USER_ADD_MEM_REG = 37,		/* mem region, 1 fd */
-	VHOST_USER_REM_MEM_REG = 38,		/* mem region, 0 fd (1 tolerated) */
+	VHOST_USER_REM_MEM_REG = 38,		/* mem region, 0 fd (or 1) */
 	VHOST_USER_SET_STATUS = 39,		/* u64: virtio status byte */
 	VHOST_USER_GET_STATUS = 40,		/* -, reply u64 */
 	VHOST_USER_REQUEST_MAX,

@@ -3,7 +3,7 @@
 # deploy/quickstart.sh.  Installs only what is missing, with one
 # 'apt-get update' before the first install.
 SPLITVMM_BUILD_DEPS=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev)
-SPLITVMM_TEST_DEPS=(qemu-system-x86 valgrind busybox-static cpio xz-utils zstd dpdk-dev iproute2 python3
+SPLITVMM_TEST_DEPS=(qemu-system-x86 valgrind busybox-static cpio xz-utils zstd dpdk-dev iproute2 iputils-ping python3
 	kmod clang libclang-rt-14-dev)
 
 splitvmm_install() {

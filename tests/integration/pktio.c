@@ -2,9 +2,11 @@
 /*
  * pktio: a tiny AF_PACKET tool for the backend's TAP tests.
  *
- *   pktio send IFACE COUNT [LEN]     sends COUNT broadcast frames of LEN
+ *   pktio send IFACE COUNT [LEN [PPS]]
+ *                                    sends COUNT broadcast frames of LEN
  *                                    bytes (default 60), EtherType 0x88b5,
- *                                    each carrying its sequence number
+ *                                    each carrying its sequence number, at
+ *                                    most PPS a second (0: no limit)
  *   pktio count IFACE SECONDS [N]    counts the frames arriving on IFACE
  *                                    (not those it sends) for SECONDS, or
  *                                    until N arrived; prints
@@ -61,9 +63,19 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int do_send(const char *ifname, unsigned long count, unsigned long len)
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int do_send(const char *ifname, unsigned long count, unsigned long len,
+		   unsigned long pps)
 {
 	static uint8_t frame[MAX_LEN];
+	uint64_t start = now_us();
 	struct sockaddr_ll sll;
 	unsigned long i;
 	int s;
@@ -84,6 +96,15 @@ static int do_send(const char *ifname, unsigned long count, unsigned long len)
 	for (i = 0; i < count; i++) {
 		uint32_t seq = htonl((uint32_t)i);
 
+		/* Paced in steps of 16 frames: frame i leaves no earlier
+		 * than i / pps seconds after the first. */
+		if (pps && !(i % 16)) {
+			uint64_t due = start + (uint64_t)i * 1000000 / pps;
+			uint64_t now = now_us();
+
+			if (due > now)
+				usleep((useconds_t)(due - now));
+		}
 		memcpy(frame + 14, &seq, sizeof(seq));
 		if (send(s, frame, len, 0) != (ssize_t)len) {
 			if (errno == ENOBUFS || errno == EAGAIN) {
@@ -142,11 +163,12 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "send"))
 		return do_send(argv[2], strtoul(argv[3], NULL, 0),
-			       argc > 4 ? strtoul(argv[4], NULL, 0) : 60);
+			       argc > 4 ? strtoul(argv[4], NULL, 0) : 60,
+			       argc > 5 ? strtoul(argv[5], NULL, 0) : 0);
 	if (argc >= 4 && !strcmp(argv[1], "count"))
 		return do_count(argv[2], strtoul(argv[3], NULL, 0),
 				argc > 4 ? strtoul(argv[4], NULL, 0) : 0);
-	fprintf(stderr, "usage: pktio send IFACE COUNT [LEN] | "
+	fprintf(stderr, "usage: pktio send IFACE COUNT [LEN [PPS]] | "
 		"pktio count IFACE SECONDS [N]\n");
 	return 2;
 }
