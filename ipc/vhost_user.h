@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The vhost-user codec both ends use (proto/vhost_user.h is the format):
+ * The vhost-user codec both ends use (proto/vhost_user_proto.h is the format):
  * sending and receiving one message on the AF_UNIX SOCK_STREAM socket with
  * its SCM_RIGHTS descriptors, validating it, and mapping the memory table
  * a back-end receives.
@@ -24,13 +24,7 @@
 #include <stdint.h>
 
 #include "guest_mem.h"
-/*
- * proto/vhost_user.h has the same name as this header: name it by path,
- * so that the include cannot resolve to this file again.  Users include
- * "vhost_user.h" with ipc/ before proto/ on the path (ipc_dep does) and
- * get both.
- */
-#include "../proto/vhost_user.h"
+#include "vhost_user_proto.h"	/* proto/: the wire format */
 
 /*
  * One message in memory.  On the wire the payload follows the 12-byte

@@ -19,8 +19,8 @@
  * Names are prefixed VHOST_USER_ / vhost_user_ so that <linux/vhost.h>
  * (struct vhost_vring_state and friends) can be included alongside.
  */
-#ifndef PROTO_VHOST_USER_H
-#define PROTO_VHOST_USER_H
+#ifndef PROTO_VHOST_USER_PROTO_H
+#define PROTO_VHOST_USER_PROTO_H
 
 #include <assert.h>
 #include <stddef.h>
