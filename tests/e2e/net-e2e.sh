@@ -30,7 +30,11 @@ pids=()
 
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.2
+	# Everything started here names a path under $tmp; a wrapper killed
+	# too early must not leave its child behind.
+	pkill -TERM -f "$tmp/" 2>/dev/null
+	sleep 0.3
+	pkill -KILL -f "$tmp/" 2>/dev/null
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
