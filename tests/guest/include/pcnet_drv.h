@@ -60,6 +60,30 @@
 #define R_PAM			0x0040
 #define T_LTINT			0x1000
 
+/*
+ * The 32-bit structures (SWSTYLE 2; SWSTYLE 3 swaps the descriptor words):
+ * a descriptor (TMD/RMD: the buffer address, BCNT as two's complement with
+ * bits 15:12 set, the status word, RMD2's MCNT or TMD2's error bits) and the
+ * initialization block.
+ */
+struct pcn_desc {
+	uint32_t base;
+	uint16_t length;
+	uint16_t status;
+	uint32_t misc;
+	uint32_t reserved;
+};
+
+struct pcn_init_block {
+	uint16_t mode;
+	uint16_t tlen_rlen;
+	uint8_t phys_addr[6];
+	uint16_t reserved;
+	uint32_t filter[2];
+	uint32_t rx_ring;
+	uint32_t tx_ring;
+};
+
 /* Guest RAM for descriptors, init blocks and buffers (identity mapped). */
 #define PCN_DMA_BASE		0x400000u
 #define PCN_DMA_SIZE		0x100000u

@@ -15,27 +15,9 @@
 #define VECTOR		0x49
 #define ARP_RETRY_MS	200
 
-struct desc {
-	uint32_t base;
-	uint16_t length;	/* BCNT, two's complement, bits 15:12 ones */
-	uint16_t status;
-	uint32_t misc;		/* RX: MCNT in bits 11:0 */
-	uint32_t reserved;
-};
-
-struct init_block {
-	uint16_t mode;
-	uint16_t tlen_rlen;
-	uint8_t phys_addr[6];
-	uint16_t reserved;
-	uint32_t filter[2];
-	uint32_t rx_ring;
-	uint32_t tx_ring;
-};
-
 struct drv {
-	volatile struct init_block *ib;
-	volatile struct desc *rx, *tx;
+	volatile struct pcn_init_block *ib;
+	volatile struct pcn_desc *rx, *tx;
 	uint8_t *rxbuf[RX_SIZE], *txbuf[TX_SIZE];
 	unsigned int cur_rx, cur_tx, dirty_tx;
 	uint64_t irq_seen;
@@ -166,7 +148,7 @@ static bool send_frame(struct net *n, const uint8_t *frame, uint32_t len)
 {
 	struct drv *d = n->priv;
 	unsigned int slot = d->cur_tx % TX_SIZE;
-	volatile struct desc *t = &d->tx[slot];
+	volatile struct pcn_desc *t = &d->tx[slot];
 
 	if (d->cur_tx - d->dirty_tx >= TX_SIZE) {
 		n->st.tx_ring_full++;
@@ -199,7 +181,7 @@ static unsigned int service(struct net *n)
 	       !(d->tx[d->dirty_tx % TX_SIZE].status & D_OWN))
 		d->dirty_tx++;
 	for (unsigned int k = 0; k < RX_SIZE; k++) {
-		volatile struct desc *r = &d->rx[d->cur_rx];
+		volatile struct pcn_desc *r = &d->rx[d->cur_rx];
 		uint16_t st = r->status;
 
 		if (st & D_OWN)

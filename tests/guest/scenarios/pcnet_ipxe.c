@@ -33,28 +33,10 @@
 #define MODE_LOOP	0x0004
 #define MODE_INTL	0x0040
 
-struct desc {
-	uint32_t base;
-	uint16_t length;	/* buf_length for RX */
-	uint16_t status;
-	uint32_t misc;		/* msg_length for RX */
-	uint32_t reserved;
-};
-
-struct init_block {
-	uint16_t mode;
-	uint16_t tlen_rlen;
-	uint8_t phys_addr[6];
-	uint16_t reserved;
-	uint32_t filter[2];
-	uint32_t rx_ring;
-	uint32_t tx_ring;
-};
-
 struct ipxe {
 	struct pcn p;
-	volatile struct init_block *ib;
-	volatile struct desc *rx, *tx;
+	volatile struct pcn_init_block *ib;
+	volatile struct pcn_desc *rx, *tx;
 	uint8_t *rxbuf[RX_SIZE];
 	bool rx_iobuf[RX_SIZE];		/* "priv->rx_iobuf[i] != NULL" */
 	uint8_t *txbuf[TX_SIZE];
@@ -74,7 +56,7 @@ static const uint32_t frame_len[] = {
 static void refill_rx_ring(struct ipxe *x)
 {
 	for (unsigned int i = 0; i < RX_SIZE; i++) {
-		volatile struct desc *d = &x->rx[i];
+		volatile struct pcn_desc *d = &x->rx[i];
 
 		if (d->status & D_OWN)
 			continue;
@@ -199,7 +181,7 @@ static void open(struct ipxe *x)
 static bool transmit(struct ipxe *x, uint32_t len)
 {
 	unsigned int slot = x->tx_curr;
-	volatile struct desc *d = &x->tx[slot];
+	volatile struct pcn_desc *d = &x->tx[slot];
 
 	if (x->tx_fill_ctr == TX_SIZE)
 		return false;
@@ -224,7 +206,7 @@ static void process_tx(struct ipxe *x)
 	struct pcn *p = &x->p;
 
 	while (x->tx_tail != x->tx_curr) {
-		volatile struct desc *d = &x->tx[x->tx_tail];
+		volatile struct pcn_desc *d = &x->tx[x->tx_tail];
 		uint16_t status = d->status;
 
 		if (status & D_OWN)
@@ -243,7 +225,7 @@ static void process_rx(struct ipxe *x)
 	struct pcn *p = &x->p;
 
 	for (unsigned int i = 0; i < RX_SIZE; i++) {
-		volatile struct desc *d = &x->rx[x->rx_curr];
+		volatile struct pcn_desc *d = &x->rx[x->rx_curr];
 		uint16_t status = d->status;
 		unsigned int slot;
 

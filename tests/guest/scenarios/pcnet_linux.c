@@ -53,19 +53,9 @@ struct tx_head {
 	uint32_t reserved;
 };
 
-struct init_block {
-	uint16_t mode;
-	uint16_t tlen_rlen;
-	uint8_t phys_addr[6];
-	uint16_t reserved;
-	uint32_t filter[2];
-	uint32_t rx_ring;
-	uint32_t tx_ring;
-};
-
 struct lnx {
 	struct pcn p;
-	volatile struct init_block *ib;
+	volatile struct pcn_init_block *ib;
 	volatile struct rx_head *rx;
 	volatile struct tx_head *tx;
 	uint8_t *rxbuf[RX_SIZE];

@@ -31,28 +31,10 @@
 #define CANARY_SIZE	4096
 #define CANARY_BYTE	0xa5
 
-struct desc {
-	uint32_t base;
-	uint16_t length;
-	uint16_t status;
-	uint32_t misc;
-	uint32_t reserved;
-};
-
-struct init_block {
-	uint16_t mode;
-	uint16_t tlen_rlen;
-	uint8_t phys_addr[6];
-	uint16_t reserved;
-	uint32_t filter[2];
-	uint32_t rx_ring;
-	uint32_t tx_ring;
-};
-
 struct persist {
 	struct pcn p;
-	volatile struct init_block *ib;
-	volatile struct desc *rx, *tx;
+	volatile struct pcn_init_block *ib;
+	volatile struct pcn_desc *rx, *tx;
 	uint8_t *rxbuf[RX_SIZE], *txbuf[TX_SIZE];
 	uint8_t *canary[2];
 	unsigned int tx_head, tx_tail, rx_curr;
@@ -104,7 +86,7 @@ static void check_rx(struct persist *x, const uint8_t *b, uint32_t mcnt)
 
 static void give_rx(struct persist *x, unsigned int i)
 {
-	volatile struct desc *d = &x->rx[i];
+	volatile struct pcn_desc *d = &x->rx[i];
 
 	d->base = pcn_bus(x->rxbuf[i]);
 	d->length = (uint16_t)-BUF_SIZE;
@@ -149,7 +131,7 @@ static void open_chip(struct persist *x)
 static bool send_one(struct persist *x)
 {
 	unsigned int slot = x->tx_head % TX_SIZE;
-	volatile struct desc *d = &x->tx[slot];
+	volatile struct pcn_desc *d = &x->tx[slot];
 	uint32_t seq = x->next_seq, len = frame_len(seq);
 
 	if (x->tx_head - x->tx_tail == TX_SIZE)
@@ -174,7 +156,7 @@ static bool reap(struct persist *x)
 	bool moved = false;
 
 	while (x->tx_tail != x->tx_head) {
-		volatile struct desc *d = &x->tx[x->tx_tail % TX_SIZE];
+		volatile struct pcn_desc *d = &x->tx[x->tx_tail % TX_SIZE];
 
 		if (d->status & D_OWN)
 			break;
@@ -185,7 +167,7 @@ static bool reap(struct persist *x)
 		moved = true;
 	}
 	for (;;) {
-		volatile struct desc *d = &x->rx[x->rx_curr];
+		volatile struct pcn_desc *d = &x->rx[x->rx_curr];
 		uint16_t st = d->status;
 
 		if (st & D_OWN)

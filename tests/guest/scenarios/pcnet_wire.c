@@ -58,16 +58,6 @@ struct tx_head {
 	uint32_t reserved;
 };
 
-struct init_block {
-	uint16_t mode;
-	uint16_t tlen_rlen;
-	uint8_t phys_addr[6];
-	uint16_t reserved;
-	uint32_t filter[2];
-	uint32_t rx_ring;
-	uint32_t tx_ring;
-};
-
 static const uint8_t peer[6] = { 0x02, 0x50, 0x43, 0x4e, 0x45, 0x54 };
 static const uint8_t stranger[6] = { 0x02, 0x46, 0x4f, 0x52, 0x45, 0x49 };
 
@@ -77,7 +67,7 @@ static const uint32_t frame_len[] = {
 
 struct wire {
 	struct pcn p;
-	volatile struct init_block *ib;
+	volatile struct pcn_init_block *ib;
 	volatile struct rx_head *rx;
 	volatile struct tx_head *tx;
 	uint8_t *rxbuf_ptr[RX_SIZE];
