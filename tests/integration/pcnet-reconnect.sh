@@ -143,9 +143,13 @@ dev_pid=''
 [ "$status" = 0 ] || die "dev-pcnet exit status $status, expected 0"
 if [ "$mode" = device ]; then
 	grep -q 'state resumed' "$tmp/dev.err" || die "the new dev-pcnet did not resume the chip"
-	grep -q 'vhost-user: 1 connects' "$tmp/dev.err" || die "the new dev-pcnet did not connect"
+	n=$(sed -n 's/.*vhost-user: \([0-9]*\) connects.*/\1/p' "$tmp/dev.err" | tail -n1)
+	[ "${n:-0}" -ge 1 ] || die "the new dev-pcnet did not connect"
 else
-	grep -q 'vhost-user: 2 connects' "$tmp/dev.err" || die "dev-pcnet did not connect twice"
+	# At least twice: on a loaded machine the 1 s no-progress watchdog may
+	# give up on a slow back-end once more, and reconnect again.
+	n=$(sed -n 's/.*vhost-user: \([0-9]*\) connects.*/\1/p' "$tmp/dev.err" | tail -n1)
+	[ "${n:-0}" -ge 2 ] || die "dev-pcnet did not connect twice (${n:-0} connects)"
 fi
 echo "show port stats 0" >&3
 echo quit >&3
