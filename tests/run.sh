@@ -21,9 +21,13 @@ failed=0
 # meson test prints per-test lines; the counts come from its JSON log.
 run_suites() {
 	local dir=$1; shift
-	local log=$dir/meson-logs/testlog.json rc=0
+	local log rc=0
+	# meson names the log after a --wrapper (testlog-valgrind.json): count
+	# only the one this run writes.
+	rm -f "$dir"/meson-logs/testlog*.json
 	meson test -C "$dir" --print-errorlogs "$@" || rc=$?
-	if [ -f "$log" ]; then
+	log=$(ls "$dir"/meson-logs/testlog*.json 2>/dev/null | head -n1)
+	if [ -n "$log" ] && [ -f "$log" ]; then
 		results+=("$(python3 - "$log" <<'PY'
 import json, sys
 c = {"OK": 0, "FAIL": 0, "SKIP": 0}
