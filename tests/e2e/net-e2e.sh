@@ -53,7 +53,7 @@ ip netns add "$ns" || die "ip netns add $ns"
 in_ns ip link set lo up
 
 case $scenario in
-ping) cmdline="test=ping ip=$guest_ip peer=$host_ip count=10" ;;
+ping) cmdline="test=ping ip=$guest_ip peer=$host_ip count=10 arp_ms=10000" ;;
 udp-echo) cmdline="test=udp-echo ip=$guest_ip peer=$host_ip port=7 count=200 ms=30000" ;;
 udp-send) cmdline="test=udp-send ip=$guest_ip peer=$host_ip port=9 bytes=4000000 size=1472" ;;
 *) echo "unknown scenario $scenario" >&2; exit 2 ;;
@@ -75,17 +75,34 @@ qemu)
 splitvmm)
 	vmm=$(realpath "$4") pcnet=$(realpath "$5") backend=$(realpath "$6")
 	[ -e /dev/kvm ] || { echo "SKIP: no /dev/kvm"; exit 77; }
-	in_ns timeout 120 "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
-		--device-sock "$tmp/pcnet.sock" --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
-	guest_pid=$!
-	pids+=("$guest_pid")
-	in_ns timeout 130 "$backend" --vhost-user "$tmp/backend.sock" --server \
-		--host "tap:$tap" </dev/null >"$tmp/backend.log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 100); do [ -S "$tmp/pcnet.sock" ] && [ -S "$tmp/backend.sock" ] && break; sleep 0.05; done
-	in_ns timeout 130 "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
-		</dev/null >"$tmp/dev-pcnet.log" 2>&1 &
-	pids+=($!)
+	start_vmm() {
+		in_ns timeout 120 "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
+			--device-sock "$tmp/pcnet.sock" --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
+		guest_pid=$!
+		pids+=("$guest_pid")
+	}
+	start_backend() {
+		in_ns timeout 130 "$backend" --vhost-user "$tmp/backend.sock" --server \
+			--host "tap:$tap" </dev/null >"$tmp/backend.log" 2>&1 &
+		pids+=($!)
+	}
+	start_pcnet() {	# it retries both connects: any start order works
+		in_ns timeout 130 "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
+			</dev/null >"$tmp/dev-pcnet.log" 2>&1 &
+		pids+=($!)
+	}
+	# NET_E2E_ORDER: the three processes in another order (issue 6: any).
+	case ${NET_E2E_ORDER:-normal} in
+	normal)
+		start_vmm; start_backend
+		for _ in $(seq 100); do [ -S "$tmp/pcnet.sock" ] && [ -S "$tmp/backend.sock" ] && break; sleep 0.05; done
+		start_pcnet ;;
+	backend-last)	# the guest runs before the host side exists
+		start_vmm; start_pcnet; sleep 1.5; start_backend ;;
+	device-first)	# dev-pcnet waits for both sockets
+		start_pcnet; sleep 1; start_backend; sleep 0.5; start_vmm ;;
+	*) echo "NET_E2E_ORDER: normal, backend-last or device-first" >&2; exit 2 ;;
+	esac
 	;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac

@@ -4,9 +4,10 @@
  * (lib/net.c), against a peer on the host side of the wire (a TAP in a
  * network namespace the harness made; the host kernel answers):
  *
- *   test=ping ip=A peer=B [count=N] [size=S]
- *       ARP-resolves B, sends N echo requests of S payload bytes, needs
- *       every reply; prints round-trip times.
+ *   test=ping ip=A peer=B [count=N] [size=S] [arp_ms=T]
+ *       ARP-resolves B (for up to T ms, default 3000), sends N echo
+ *       requests of S payload bytes, needs every reply; prints round-trip
+ *       times.
  *   test=udp-send ip=A peer=B [port=P] [bytes=N] [size=S]
  *       N bytes of UDP to B:P in S-byte datagrams (a sink counts them);
  *       prints datagrams, bytes and Mbit/s as the guest saw them leave.
@@ -28,9 +29,11 @@ static void addrs(uint32_t *ip, uint32_t *peer)
 
 static void resolve(struct net *n)
 {
-	if (!net_arp_resolve(n, 3000))
-		fail(EXIT_FAIL, "no ARP reply from the peer in 3 s (%llu frames sent, %llu received)",
-		     (unsigned long long)n->st.tx_frames,
+	uint64_t ms = param_u64("arp_ms", 3000);
+
+	if (!net_arp_resolve(n, ms))
+		fail(EXIT_FAIL, "no ARP reply from the peer in %llu ms (%llu frames sent, %llu received)",
+		     (unsigned long long)ms, (unsigned long long)n->st.tx_frames,
 		     (unsigned long long)n->st.rx_frames);
 	printf("%s: peer at %02x:%02x:%02x:%02x:%02x:%02x\n", test_name,
 	       n->peer_mac[0], n->peer_mac[1], n->peer_mac[2], n->peer_mac[3],
