@@ -716,18 +716,12 @@ static uint32_t drain_ring(struct devsrv *s, uint32_t i)
 	uint32_t done = 0, n;
 
 	while (done < DP_POSTED_ENTRIES && !ipc_ring_broken(r)) {
-		n = ipc_ring_count(r);
+		n = ipc_ring_peek(r, batch, DEVSRV_BURST);
 		if (!n)
 			break;
-		if (n > DEVSRV_BURST)
-			n = DEVSRV_BURST;
-		for (uint32_t k = 0; k < n; k++)
-			memcpy(&batch[k], ipc_ring_elem(r, r->local + k),
-			       sizeof(batch[k]));
 		for (uint32_t k = 0; k < n; k++)
 			do_posted(s, &batch[k]);
-		r->local += n;
-		__atomic_store_n(&r->sh->tail, r->local, __ATOMIC_RELEASE);
+		ipc_ring_release(r, n);
 		done += n;
 	}
 	if (ipc_ring_broken(r) && !s->ring_reported[i]) {

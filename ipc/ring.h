@@ -112,9 +112,13 @@ static inline uint32_t ipc_ring_produce(struct ipc_ring *r, const void *elems,
 	return n;
 }
 
-/* Copies up to @max entries out and frees their space; returns how many. */
-static inline uint32_t ipc_ring_consume(struct ipc_ring *r, void *elems,
-					uint32_t max)
+/*
+ * Copies up to @max entries out without freeing them; ipc_ring_release()
+ * frees them once they are dealt with.  A consumer that dies in between
+ * leaves them to its successor (at least once, never lost).
+ */
+static inline uint32_t ipc_ring_peek(struct ipc_ring *r, void *elems,
+				     uint32_t max)
 {
 	uint32_t n = ipc_ring_count(r);
 	uint8_t *dst = elems;
@@ -124,10 +128,25 @@ static inline uint32_t ipc_ring_consume(struct ipc_ring *r, void *elems,
 	for (uint32_t i = 0; i < n; i++)
 		memcpy(dst + (size_t)i * r->elem_size, ipc_ring_elem(r, r->local + i),
 		       r->elem_size);
-	if (n) {
-		r->local += n;
-		__atomic_store_n(&r->sh->tail, r->local, __ATOMIC_RELEASE);
-	}
+	return n;
+}
+
+/* Frees @n entries that ipc_ring_peek() returned. */
+static inline void ipc_ring_release(struct ipc_ring *r, uint32_t n)
+{
+	if (!n)
+		return;
+	r->local += n;
+	__atomic_store_n(&r->sh->tail, r->local, __ATOMIC_RELEASE);
+}
+
+/* Copies up to @max entries out and frees their space; returns how many. */
+static inline uint32_t ipc_ring_consume(struct ipc_ring *r, void *elems,
+					uint32_t max)
+{
+	uint32_t n = ipc_ring_peek(r, elems, max);
+
+	ipc_ring_release(r, n);
 	return n;
 }
 

@@ -283,11 +283,7 @@ static void bar_pio(struct vcpu *vcpu, uint16_t offset, uint8_t *data,
 {
 	struct bar_ctx *b = opaque;
 
-	if (len > 4) {
-		if (!is_write)
-			memset(data, 0xff, len);
-		return;
-	}
+	/* Port I/O is 1, 2 or 4 bytes (KVM's io.size). */
 	dev_access(b->d, vcpu, b->index, offset, data, len, is_write);
 }
 

@@ -351,6 +351,34 @@ static void ring_consumer_reattach_takes_up_at_the_shared_tail(void **state)
 	area_free(&a);
 }
 
+static void ring_peeked_entries_stay_until_released_and_survive_a_restart(void **state)
+{
+	struct area a;
+	struct ipc_ring p, c, c2;
+	struct elem in[ENTRIES], out[ENTRIES];
+
+	(void)state;
+	pair(&a, &p, &c);
+	for (uint32_t i = 0; i < ENTRIES; i++)
+		in[i] = mk(i);
+	assert_int_equal(ipc_ring_produce(&p, in, ENTRIES), ENTRIES);
+	assert_int_equal(ipc_ring_peek(&c, out, 3), 3);
+	assert_int_equal(out[2].seq, 2);
+	/* Peeked is not freed: the ring is still full to the producer. */
+	assert_int_equal(ipc_ring_produce(&p, in, 1), 0);
+	/* A consumer dying before the release: its successor sees them again. */
+	assert_int_equal(ipc_ring_attach_consumer(&c2, a.ring, a.len, ENTRIES,
+						  ELEM), 0);
+	assert_int_equal(ipc_ring_peek(&c2, out, ENTRIES), ENTRIES);
+	assert_int_equal(out[0].seq, 0);
+	ipc_ring_release(&c2, 3);
+	assert_int_equal(ipc_ring_count(&c2), ENTRIES - 3);
+	assert_int_equal(ipc_ring_produce(&p, in, ENTRIES), 3);
+	assert_int_equal(ipc_ring_consume(&c2, out, 1), 1);
+	assert_int_equal(out[0].seq, 3);
+	area_free(&a);
+}
+
 static void ring_producer_reattach_takes_up_at_the_shared_head(void **state)
 {
 	struct area a;
@@ -484,6 +512,7 @@ int main(void)
 		cmocka_unit_test(ring_peer_head_beyond_size_marks_broken_and_reads_nothing),
 		cmocka_unit_test(ring_peer_tail_out_of_range_marks_broken_and_writes_nothing),
 		cmocka_unit_test(ring_consumer_reattach_takes_up_at_the_shared_tail),
+		cmocka_unit_test(ring_peeked_entries_stay_until_released_and_survive_a_restart),
 		cmocka_unit_test(ring_producer_reattach_takes_up_at_the_shared_head),
 		cmocka_unit_test(ring_attach_refuses_indices_further_apart_than_the_size),
 		cmocka_unit_test(ring_two_threads_deliver_a_million_entries_in_order),
