@@ -67,12 +67,12 @@ start_pmd() {
 		<"$tmp/pmd.in" >"$tmp/pmd$1.out" 2>&1 &
 	pmd_pid=$!
 	exec 3>"$tmp/pmd.in"
-	for _ in $(seq 200); do
+	for _ in $(seq 600); do
 		[ -S "$vsock" ] && break
 		kill -0 "$pmd_pid" 2>/dev/null || die "testpmd $1 exited early"
 		sleep 0.05
 	done
-	[ -S "$vsock" ] || die "testpmd $1 did not create $vsock within 10 s"
+	[ -S "$vsock" ] || die "testpmd $1 did not create $vsock within 30 s (its EAL start-up can take over 10 s on a loaded machine)"
 	echo start >&3
 }
 

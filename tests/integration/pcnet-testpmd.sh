@@ -77,12 +77,12 @@ timeout 300 "$testpmd" --no-huge -m 512 --no-pci -l 0,1 \
 	<"$tmp/pmd.in" >"$tmp/pmd.out" 2>&1 &
 pmd_pid=$!
 exec 3>"$tmp/pmd.in"
-for _ in $(seq 200); do
+for _ in $(seq 600); do
 	[ -S "$vsock" ] && break
 	kill -0 "$pmd_pid" 2>/dev/null || die "testpmd exited before creating $vsock"
 	sleep 0.05
 done
-[ -S "$vsock" ] || die "testpmd did not create $vsock within 10 s"
+[ -S "$vsock" ] || die "testpmd did not create $vsock within 30 s (its EAL start-up can take over 10 s on a loaded machine)"
 echo start >&3
 
 timeout 240 "${pin[@]}" "$vmm" --kernel "$elf" \
