@@ -17,11 +17,25 @@ int host_open(const char *spec, struct host_path **out, char *err,
 {
 	if (has_prefix(spec, "tap:"))
 		return tap_open(spec + 4, out, err, errlen);
-	if (has_prefix(spec, "af-xdp:") || has_prefix(spec, "dpdk:")) {
+	if (has_prefix(spec, "af-xdp:")) {
+#ifdef HAVE_AF_XDP
+		return afxdp_open(spec + 7, out, err, errlen);
+#else
 		snprintf(err, errlen,
-			 "--host %s: the %.*s host path is not built in yet (only tap:NAME is)",
-			 spec, (int)(strchr(spec, ':') - spec), spec);
+			 "--host %s: this dev-net-backend was built without AF_XDP (libxdp-dev, libbpf-dev; meson -Daf_xdp=enabled)",
+			 spec);
 		return -ENOTSUP;
+#endif
+	}
+	if (has_prefix(spec, "dpdk:")) {
+#ifdef HAVE_DPDK
+		return dpdk_open(spec + 5, out, err, errlen);
+#else
+		snprintf(err, errlen,
+			 "--host %s: this dev-net-backend was built without DPDK (libdpdk-dev; meson -Ddpdk=enabled)",
+			 spec);
+		return -ENOTSUP;
+#endif
 	}
 	snprintf(err, errlen,
 		 "--host '%s': expected tap:NAME, af-xdp:IFACE[,queue=N] or dpdk:<EAL args>",

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The host path: where dev-net-backend's frames go and come from.  One
- * small interface, chosen with --host: tap:NAME (the default), and later
- * af-xdp:IFACE[,queue=N] and dpdk:<EAL args>.
+ * small interface, chosen with --host: tap:NAME (the default),
+ * af-xdp:IFACE[,queue=N] (libxdp) and dpdk:<EAL args> (ethdev).
  *
  * A frame is a scatter list of plain Ethernet bytes (no virtio-net
  * header: a path that wants one, as TAP with IFF_VNET_HDR does, adds its
@@ -85,5 +85,21 @@ static inline void host_close(struct host_path *h)
 /* The TAP path (tap.c): creates the TAP NAME or attaches to it. */
 int tap_open(const char *ifname, struct host_path **out, char *err,
 	     size_t errlen);
+
+/*
+ * The AF_XDP path (afxdp.c, built with libxdp): IFACE[,queue=N][,mode=..]
+ * after "af-xdp:"; the socket's bind mode (zero-copy or copy) is
+ * reported in the path's name.
+ */
+int afxdp_open(const char *args, struct host_path **out, char *err,
+	       size_t errlen);
+
+/*
+ * The DPDK path (dpdk.c, built with libdpdk): the EAL arguments after
+ * "dpdk:", split at blanks; the first ethdev port the EAL probes is used.
+ * Poll mode: rx_fd returns -1 and the caller polls.
+ */
+int dpdk_open(const char *args, struct host_path **out, char *err,
+	      size_t errlen);
 
 #endif

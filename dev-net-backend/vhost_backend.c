@@ -1044,6 +1044,15 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 			vb->rx_wait = false;
 	}
 
+	if (timeout_ms && queue_usable(rx) && queue_enabled(vb, rx) &&
+	    !vb->rx_wait && !vb->host_dead &&
+	    vb->host->ops->rx_fd(vb->host) < 0) {
+		/* A poll-mode host path (DPDK) has no fd: look every
+		 * millisecond, or spin with --busy-poll. */
+		if (timeout_ms < 0 || timeout_ms > VB_POLL_NOFD_MS)
+			timeout_ms = VB_POLL_NOFD_MS;
+		rx->more = true;
+	}
 	if (vb->partial_since && (timeout_ms < 0 ||
 				  timeout_ms > VB_PARTIAL_POLL_MS))
 		timeout_ms = VB_PARTIAL_POLL_MS;
@@ -1063,7 +1072,7 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 		i_rx = n++;
 	}
 	if (queue_usable(rx) && queue_enabled(vb, rx) && !vb->rx_wait &&
-	    !vb->host_dead) {
+	    !vb->host_dead && vb->host->ops->rx_fd(vb->host) >= 0) {
 		p[n] = (struct pollfd){ .fd = vb->host->ops->rx_fd(vb->host),
 					.events = POLLIN };
 		i_host = n++;

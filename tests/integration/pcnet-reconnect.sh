@@ -88,10 +88,16 @@ done
 [ -S "$dsock" ] || die "vmm-core did not create $dsock within 5 s"
 "${pin[@]}" "$dev" --connect "$dsock" --backend "$vsock" </dev/null 2>"$tmp/dev.err" &
 dev_pid=$!
-for _ in $(seq 100); do
-	grep -q 'connected' "$tmp/dev.err" && break
+# The back-end must be serving before it goes away, or the scenario
+# tests nothing (testpmd may answer late on a loaded machine: dev-pcnet
+# retries, and a first connect after the hang would be the only one).
+for _ in $(seq 1200); do
+	grep -q 'backend .* connected' "$tmp/dev.err" && break
+	kill -0 "$vmm_pid" 2>/dev/null || break
 	sleep 0.05
 done
+grep -q 'backend .* connected' "$tmp/dev.err" ||
+	die "dev-pcnet did not connect to testpmd within 60 s"
 sleep 0.5
 kill -0 "$vmm_pid" 2>/dev/null || die "the guest finished before the back-end went away: raise FRAMES"
 tp=$(pgrep -P "$pmd_pid")

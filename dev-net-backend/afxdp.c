@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+/* Placeholder until the afxdp host path lands. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "host.h"
+
+int afxdp_open(const char *args, struct host_path **out, char *err,
+	      size_t errlen)
+{
+	(void)out;
+	snprintf(err, errlen, "--host: the afxdp path is not written yet (%s)", args);
+	return -ENOTSUP;
+}
