@@ -9,7 +9,7 @@
 #   net-e2e.sh splitvmm SCENARIO ELF VMM DEV-PCNET DEV-NET-BACKEND
 #       vmm-core + dev-pcnet + dev-net-backend --host tap:...
 #
-#   SCENARIO: ping | udp-echo | udp-send
+#   SCENARIO: ping | udp-echo | udp-send | multicast
 #
 # The namespace holds the TAP (10.77.0.1/24; the guest is 10.77.0.2) and
 # every process of the test; traffic never leaves it.  Root only (77
@@ -56,6 +56,7 @@ case $scenario in
 ping) cmdline="test=ping ip=$guest_ip peer=$host_ip count=10 arp_ms=10000" ;;
 udp-echo) cmdline="test=udp-echo ip=$guest_ip peer=$host_ip port=7 count=200 ms=30000" ;;
 udp-send) cmdline="test=udp-send ip=$guest_ip peer=$host_ip port=9 bytes=4000000 size=1472" ;;
+multicast) cmdline="test=multicast ip=$guest_ip peer=$host_ip join=239.1.1.1 port=4950 ms=20000" ;;
 *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 
@@ -123,6 +124,9 @@ peer_rc=0
 case $scenario in
 udp-echo)
 	in_ns timeout 60 python3 "$here/net-peer.py" echo $host_ip $guest_ip 7 200 >"$tmp/peer.log" 2>&1 || peer_rc=$?
+	;;
+multicast)
+	in_ns timeout 60 python3 "$here/net-peer.py" mcast $host_ip 4950 239.1.1.1 20 50 >"$tmp/peer.log" 2>&1 || peer_rc=$?
 	;;
 esac
 wait "$guest_pid"

@@ -9,6 +9,11 @@ network namespace:
       at LOCAL_IP:PORT until BYTES, SECONDS, or 2 s of silence after the
       first; print them; success if at least 95% of BYTES came (UDP may
       drop under a burst; the loss is printed)
+  net-peer.py mcast LOCAL_IP PORT JOIN COUNT SECONDS   the guest's
+      multicast scenario: on the guest's "ready N" (UDP to LOCAL_IP:PORT)
+      send COUNT datagrams each to JOIN, to a group whose Ethernet address
+      hashes to JOIN's logical-address-filter bit, and to one that hashes
+      elsewhere, then "end N COUNT JOIN COLLIDING OTHER"; done on "pass"
 
 Prints one result line; exit 0 on success, 1 with the reason otherwise.
 Every wait is bounded."""
@@ -101,7 +106,76 @@ def sink(local, port, want, seconds):
     return 0 if got * 100 >= want * 95 else 1
 
 
+def ladrf_bit(mac):
+    """The chip's hash: the top 6 bits of the little-endian CRC-32 of the
+    destination address, without the final inversion."""
+    crc = 0xffffffff
+    for b in mac:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xedb88320 if crc & 1 else crc >> 1
+    return crc >> 26
+
+
+def group_mac(group):
+    g = socket.inet_aton(group)
+    return bytes([0x01, 0x00, 0x5e, g[1] & 0x7f, g[2], g[3]])
+
+
+def mcast(local, port, join, count, seconds):
+    bit = ladrf_bit(group_mac(join))
+    candidates = [f"239.2.{i >> 8}.{i & 0xff}" for i in range(1, 4096)]
+    colliding = next(g for g in candidates if ladrf_bit(group_mac(g)) == bit)
+    other = next(g for g in candidates if ladrf_bit(group_mac(g)) != bit)
+    ctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ctl.bind((local, port))
+    ctl.settimeout(0.5)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                  socket.inet_aton(local))
+    tx.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+    tx.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    print(f"mcast: join {join} (filter bit {bit}), colliding {colliding}, "
+          f"other {other} (bit {ladrf_bit(group_mac(other))})")
+    end = time.monotonic() + seconds
+    done = set()
+    while time.monotonic() < end:
+        try:
+            msg, src = ctl.recvfrom(2048)
+        except socket.timeout:
+            continue
+        words = msg.decode(errors="replace").split()
+        if words[:1] == ["pass"]:
+            print(f"mcast: the guest checked {' '.join(words[1:])}")
+            return 0
+        if words[:1] == ["fail"]:
+            print(f"mcast: the guest failed: {' '.join(words[1:])}")
+            return 1
+        if len(words) != 2 or words[0] != "ready":
+            print(f"mcast: unexpected {msg!r} from {src}")
+            return 1
+        # A "ready" said again (ours was late, or "end" was lost): the
+        # burst only once per phase.
+        if words[1] not in done:
+            done.add(words[1])
+            burst(tx, port, (join, colliding, other), count)
+        ctl.sendto(f"end {words[1]} {count} {join} {colliding} {other}".encode(), src)
+    print(f"mcast: no verdict from the guest in {seconds} s")
+    return 1
+
+
+def burst(tx, port, groups, count):
+    for g in groups:
+        for i in range(count):
+            tx.sendto(f"mc {g} {i}".encode().ljust(64, b" "), (g, port))
+            time.sleep(0.001)  # paced: the guest's ring holds 32
+    time.sleep(0.2)
+
+
 def main(argv):
+    if len(argv) == 7 and argv[1] == "mcast":
+        return mcast(argv[2], int(argv[3]), argv[4], int(argv[5]),
+                     float(argv[6]))
     if len(argv) == 6 and argv[1] == "echo":
         return echo(argv[2], argv[3], int(argv[4]), int(argv[5]))
     if len(argv) == 6 and argv[1] == "sink":

@@ -30,6 +30,7 @@ static const struct scenario scenarios[] = {
 	{ "ping", scenario_ping },
 	{ "udp-send", scenario_udp_send },
 	{ "udp-echo", scenario_udp_echo },
+	{ "multicast", scenario_multicast },
 	{ "pcnet-wire", scenario_pcnet_wire },
 };
 

@@ -3,8 +3,9 @@
  * The test guest's network: a PCnet-PCI II driver in the Linux pcnet32
  * pattern (SWSTYLE 2, 16 TX and 32 RX descriptors, interrupts, CSR0/CSR3
  * handling) and a minimal stack over it: Ethernet, ARP, IPv4, ICMP echo and
- * UDP.  Enough for the end-to-end scenarios (ping, udp-send, udp-echo); no
- * fragments, no options, one peer.
+ * UDP, IPv4 multicast groups through the chip's logical address filter.
+ * Enough for the end-to-end scenarios (ping, udp-send, udp-echo,
+ * multicast); no fragments, no options, one peer.
  */
 #ifndef GUEST_NET_H
 #define GUEST_NET_H
@@ -16,12 +17,16 @@
 #define ETH_P_ARP		0x0806
 #define NET_MTU			1500
 #define NET_MAX_FRAME		(ETH_HLEN + NET_MTU)
+#define NET_MAX_GROUPS		8
 
 struct net;
 
 /* Called for every UDP datagram to our address. */
 typedef void net_udp_fn(struct net *n, uint32_t src_ip, uint16_t src_port,
 			uint16_t dst_port, const uint8_t *data, uint32_t len);
+
+/* Called for every frame the chip hands over, before the stack looks. */
+typedef void net_frame_fn(struct net *n, const uint8_t *frame, uint32_t len);
 
 struct net_stats {
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
@@ -36,6 +41,10 @@ struct net {
 	bool peer_known;
 	net_udp_fn *udp;
 	void *udp_opaque;
+	net_frame_fn *frame_hook;
+	/* IPv4 multicast groups joined (net_set_groups), host order */
+	uint32_t groups[NET_MAX_GROUPS];
+	unsigned int ngroups;
 	/* last ICMP echo reply seen */
 	uint16_t echo_id, echo_seq;
 	bool echo_seen;
@@ -58,6 +67,19 @@ int64_t net_ping(struct net *n, uint16_t id, uint16_t seq, uint32_t payload,
 /* One UDP datagram to the peer; false if the TX ring stayed full. */
 bool net_udp_send(struct net *n, uint16_t sport, uint16_t dport,
 		  const void *data, uint32_t len);
+/*
+ * Joins exactly @count IPv4 groups (0: leaves all): the logical address
+ * filter (CSR8-11) rewritten with the chip suspended (CSR5 SPND), as
+ * pcnet32_set_multicast_list() does while the interface is up.  UDP to a
+ * joined group reaches n->udp; other multicast the hash lets through is
+ * dropped by the stack (the filter is imperfect by design).
+ */
+void net_set_groups(struct net *n, const uint32_t *groups, unsigned int count);
+/* The Ethernet address of IPv4 group @g (RFC 1112: 01:00:5e + low 23 bits). */
+void net_group_mac(uint32_t g, uint8_t mac[6]);
+/* The filter bit (0-63) a multicast address hashes to: the top 6 bits of
+ * the little-endian CRC-32 of the address, as the chip computes it. */
+unsigned int net_ladrf_bit(const uint8_t mac[6]);
 /* Parses a dotted quad; false on junk. */
 bool net_parse_ip(const char *s, uint32_t *ip);
 

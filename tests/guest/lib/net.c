@@ -144,6 +144,78 @@ void net_close(struct net *n)
 	irq_mask(&n->p.route);
 }
 
+void net_group_mac(uint32_t g, uint8_t mac[6])
+{
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = (g >> 16) & 0x7f;
+	mac[4] = (g >> 8) & 0xff;
+	mac[5] = g & 0xff;
+}
+
+unsigned int net_ladrf_bit(const uint8_t mac[6])
+{
+	uint32_t crc = 0xffffffffu;	/* ether_crc_le(): no final inversion */
+
+	for (unsigned int i = 0; i < 6; i++) {
+		crc ^= mac[i];
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
+	}
+	return crc >> 26;
+}
+
+#define C5_SPND		0x0001
+
+void net_set_groups(struct net *n, const uint32_t *groups, unsigned int count)
+{
+	struct pcn *p = &n->p;
+	uint16_t ladrf[4] = { 0 }, csr5;
+	uint8_t mac[6];
+	bool suspended = false;
+
+	if (count > NET_MAX_GROUPS)
+		fail(EXIT_USAGE, "at most %u groups", NET_MAX_GROUPS);
+	for (unsigned int i = 0; i < count; i++) {
+		unsigned int bit;
+
+		net_group_mac(groups[i], mac);
+		bit = net_ladrf_bit(mac);
+		ladrf[bit >> 4] |= (uint16_t)(1u << (bit & 15));
+		n->groups[i] = groups[i];
+	}
+	n->ngroups = count;
+	/* pcnet32_suspend(): SPND, then wait for the chip to confirm it. */
+	csr5 = pcn_csr_rd(p, 5);
+	pcn_csr_wr(p, 5, csr5 | C5_SPND);
+	for (unsigned int i = 0; i < 100; i++) {
+		if (pcn_csr_rd(p, 5) & C5_SPND) {
+			suspended = true;
+			break;
+		}
+		udelay(10);
+	}
+	if (!suspended)
+		fail(EXIT_FAIL, "the chip did not enter suspend (CSR5 0x%04x)",
+		     pcn_csr_rd(p, 5));
+	/* pcnet32_load_multicast(): CSR8-11, 16 filter bits each. */
+	for (unsigned int i = 0; i < 4; i++)
+		pcn_csr_wr(p, 8 + i, ladrf[i]);
+	for (unsigned int i = 0; i < 4; i++)
+		pcn_check(p, "LADRF word", pcn_csr_rd(p, 8 + i), ladrf[i]);
+	csr5 = pcn_csr_rd(p, 5);
+	pcn_csr_wr(p, 5, csr5 & ~C5_SPND);
+}
+
+static bool joined(const struct net *n, uint32_t dst)
+{
+	for (unsigned int i = 0; i < n->ngroups; i++)
+		if (n->groups[i] == dst)
+			return true;
+	return false;
+}
+
 static bool send_frame(struct net *n, const uint8_t *frame, uint32_t len)
 {
 	struct drv *d = n->priv;
@@ -192,6 +264,9 @@ static unsigned int service(struct net *n)
 			if (mcnt >= ETH_HLEN + 4 && mcnt <= BUF_SIZE) {
 				n->st.rx_frames++;
 				n->st.rx_bytes += mcnt - 4;
+				if (n->frame_hook)
+					n->frame_hook(n, d->rxbuf[d->cur_rx],
+						      mcnt - 4);
 				input(n, d->rxbuf[d->cur_rx], mcnt - 4);
 				got++;
 			} else {
@@ -379,8 +454,13 @@ static void input(struct net *n, const uint8_t *f, uint32_t len)
 	ihl = (ip[0] & 0xf) * 4u;
 	tot = get16(ip + 2);
 	if (ihl < 20 || tot < ihl || tot > len - ETH_HLEN ||
-	    csum_fold(csum_add(0, ip, ihl)) || get32(ip + 16) != n->ip ||
+	    csum_fold(csum_add(0, ip, ihl)) ||
+	    (get32(ip + 16) != n->ip && !joined(n, get32(ip + 16))) ||
 	    (get16(ip + 6) & 0x3fff)) {	/* fragments: not for us */
+		n->st.rx_dropped++;
+		return;
+	}
+	if (get32(ip + 16) != n->ip && ip[9] != 17) {	/* groups: UDP only */
 		n->st.rx_dropped++;
 		return;
 	}

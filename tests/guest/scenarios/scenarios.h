@@ -25,6 +25,7 @@ void scenario_pcnet_persist(void);
 void scenario_ping(void);
 void scenario_udp_send(void);
 void scenario_udp_echo(void);
+void scenario_multicast(void);
 void scenario_pcnet_wire(void);
 
 #endif /* GUEST_SCENARIOS_H */
