@@ -3,7 +3,7 @@
  * dev-pcnet: the AMD Am79C970A (PCnet-PCI II) as a device process.
  *
  *   dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX]
- *             [--spin-ns N]
+ *             [--spin-ns N] [--stats-sock PATH]
  *
  * It wraps the model library (pcnet.h) in the device side of the device
  * protocol (ipc/devsrv.h): BAR0 is the 32-byte I/O BAR, BAR1 the memory
@@ -18,6 +18,9 @@
  * back-end is away, frames the chip transmits are dropped (counted as
  * tx_dropped) unless the chip is in loopback, which the library handles
  * itself.  The link reads as up.
+ *
+ * --stats-sock PATH serves the live counters (ipc/stats.h): requests,
+ * interrupts, the chip's frame counters, the vhost-user front-end's.
  *
  * Exit status: 0 when vmm-core closes the connection (or on SIGTERM or
  * SIGINT), 1 on any error, with one line on stderr.
@@ -35,6 +38,7 @@
 
 #include "devsrv.h"
 #include "pcnet.h"
+#include "stats.h"
 #include "vhost_frontend.h"
 
 #define STATE_SIZE		4096u
@@ -56,7 +60,13 @@ struct dev_pcnet {
 	const char *backend;		/* --backend: vhost-user socket */
 	struct vfe *fe;
 	uint8_t mac[6];
+	const char *stats_sock;		/* --stats-sock */
+	/* Live counters: written on the devsrv thread, read by the stats one. */
+	uint64_t reads, writes, irq_asserts, timer_runs;
+	int irq_level;
 };
+
+#define COUNT(d, f) __atomic_store_n(&(d)->f, (d)->f + 1, __ATOMIC_RELAXED)
 
 static struct devsrv *volatile stop_target;	/* for the signal handler */
 
@@ -103,6 +113,7 @@ static void on_timer(void *opaque, int fd)
 		fprintf(stderr, "dev-pcnet: timerfd read: %s\n",
 			strerror(errno));
 	d->armed = 0;
+	COUNT(d, timer_runs);
 	pcnet_timer(d->dev, now_ns());
 	if (d->fe)
 		vfe_sync(d->fe);
@@ -114,6 +125,9 @@ static void op_set_irq(void *opaque, int level)
 {
 	struct dev_pcnet *d = opaque;
 
+	if (level && !d->irq_level)
+		COUNT(d, irq_asserts);
+	d->irq_level = level;
 	devsrv_set_irq(d->srv, level != 0);
 }
 
@@ -147,6 +161,7 @@ static uint64_t srv_read(void *opaque, unsigned bar, uint64_t offset,
 	struct dev_pcnet *d = opaque;
 	uint64_t v;
 
+	COUNT(d, reads);
 	if (size > 4)
 		return ~0ull;	/* the chip decodes up to doublewords */
 	if (bar == BAR_IO)
@@ -166,6 +181,7 @@ static void srv_write(void *opaque, unsigned bar, uint64_t offset,
 {
 	struct dev_pcnet *d = opaque;
 
+	COUNT(d, writes);
 	if (size > 4)
 		return;
 	if (bar == BAR_IO)
@@ -229,17 +245,18 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N]\n");
+	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH]\n");
 }
 
 static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
-		      uint8_t mac[6], const char **backend)
+		      struct dev_pcnet *d)
 {
 	static const struct option opts[] = {
 		{ "connect", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "mac", required_argument, NULL, 'm' },
 		{ "spin-ns", required_argument, NULL, 's' },
+		{ "stats-sock", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -252,10 +269,13 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 			cfg->sock_path = optarg;
 			break;
 		case 'b':
-			*backend = optarg;
+			d->backend = optarg;
+			break;
+		case 'S':
+			d->stats_sock = optarg;
 			break;
 		case 'm':
-			if (parse_mac(optarg, mac)) {
+			if (parse_mac(optarg, d->mac)) {
 				fprintf(stderr, "dev-pcnet: --mac: '%s' is not a unicast address XX:XX:XX:XX:XX:XX\n",
 					optarg);
 				return -1;
@@ -283,6 +303,45 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 		return -1;
 	}
 	return 0;
+}
+
+static void stats_snapshot(FILE *f, void *opaque)
+{
+	struct dev_pcnet *d = opaque;
+	struct pcnet_stats ps;
+	struct vfe_stats vs;
+
+	ipc_stat(f, "requests.reads", __atomic_load_n(&d->reads, __ATOMIC_RELAXED));
+	ipc_stat(f, "requests.writes", __atomic_load_n(&d->writes, __ATOMIC_RELAXED));
+	ipc_stat(f, "interrupts.asserted",
+		 __atomic_load_n(&d->irq_asserts, __ATOMIC_RELAXED));
+	ipc_stat(f, "timer.runs", __atomic_load_n(&d->timer_runs, __ATOMIC_RELAXED));
+	pcnet_get_stats(d->dev, &ps);
+	ipc_stat(f, "chip.tx.frames", ps.tx_frames);
+	ipc_stat(f, "chip.tx.bytes", ps.tx_bytes);
+	ipc_stat(f, "chip.tx.dropped", ps.tx_dropped);
+	ipc_stat(f, "chip.tx.errors", ps.tx_errors);
+	ipc_stat(f, "chip.rx.frames", ps.rx_frames);
+	ipc_stat(f, "chip.rx.bytes", ps.rx_bytes);
+	ipc_stat(f, "chip.rx.drop.filtered", ps.rx_filtered);
+	ipc_stat(f, "chip.rx.drop.missed", ps.rx_missed);
+	ipc_stat(f, "chip.rx.drop.overflow", ps.rx_overflows);
+	ipc_stat(f, "chip.rx.drop.other", ps.rx_dropped);
+	ipc_stat(f, "chip.dma_faults", ps.dma_faults);
+	if (!d->fe)
+		return;
+	vfe_get_stats(d->fe, &vs);
+	ipc_stat(f, "vhost.connected", vfe_connected(d->fe));
+	ipc_stat(f, "vhost.connects", vs.connects);
+	ipc_stat(f, "vhost.tx.chains", vs.tx_chains);
+	ipc_stat(f, "vhost.tx.used", vs.tx_used);
+	ipc_stat(f, "vhost.tx.pieces_copied", vs.tx_copied);
+	ipc_stat(f, "vhost.tx.drop.queue_full", vs.tx_full);
+	ipc_stat(f, "vhost.rx.zero_copy", vs.rx_zero_copy);
+	ipc_stat(f, "vhost.rx.moved", vs.rx_copied);
+	ipc_stat(f, "vhost.rx.drop.filtered", vs.rx_filtered);
+	ipc_stat(f, "vhost.rx.drop.other", vs.rx_dropped);
+	ipc_stat(f, "vhost.rx.queue_stops", vs.rx_ring_stops);
 }
 
 static void describe(struct dp_hello *h)
@@ -325,11 +384,12 @@ int main(int argc, char **argv)
 		.timer_fd = -1,
 		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 	};
+	struct ipc_stats *stats = NULL;
 	struct pcnet_config pc;
 	char err[256];
 	int rc;
 
-	if (parse_args(argc, argv, &cfg, d.mac, &d.backend))
+	if (parse_args(argc, argv, &cfg, &d))
 		return 1;
 	describe(&cfg.hello);
 	d.timer_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -382,7 +442,16 @@ int main(int argc, char **argv)
 		rc == 1 ? "state resumed" : "fresh state", d.st->mac[0],
 		d.st->mac[1], d.st->mac[2], d.st->mac[3], d.st->mac[4],
 		d.st->mac[5]);
+	if (d.stats_sock &&
+	    ipc_stats_start(d.stats_sock, "dev-pcnet", stats_snapshot, &d,
+			    &stats, err, sizeof(err))) {
+		fprintf(stderr, "dev-pcnet: %s\n", err);
+		rc = -1;
+		goto out;
+	}
 	rc = devsrv_run(d.srv);
+	ipc_stats_stop(stats);
+	stats = NULL;
 	stop_target = NULL;
 	if (d.fe) {
 		struct vfe_stats vs;

@@ -2,9 +2,11 @@
 /* vmm-core: wires options, the VM and its devices, then runs it. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "devproxy.h"
 #include "options.h"
+#include "stats_cmd.h"
 #include "vm.h"
 
 int main(int argc, char **argv)
@@ -15,6 +17,8 @@ int main(int argc, char **argv)
 	char err[256];
 	int status = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "stats"))
+		return stats_cmd(argc - 1, argv + 1);
 	switch (options_parse(argc, argv, &opt, err, sizeof(err))) {
 	case OPTIONS_HELP:
 		return 0;

@@ -24,6 +24,7 @@ enum {
 	OPT_DEVICE_SPIN,
 	OPT_COALESCED_PIO,
 	OPT_POSTED_WRITES,
+	OPT_STATS_SOCK,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "device-spin-ns", required_argument, NULL, OPT_DEVICE_SPIN },
 	{ "coalesced-pio", required_argument, NULL, OPT_COALESCED_PIO },
 	{ "posted-writes", required_argument, NULL, OPT_POSTED_WRITES },
+	{ "stats-sock", required_argument, NULL, OPT_STATS_SOCK },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -80,16 +82,24 @@ void options_usage(FILE *out, const char *prog)
 		"                          side effects are queued by KVM, no exit (on)\n"
 		"      --posted-writes on|off  device writes are queued, the vCPU goes on\n"
 		"                          (on); off: every write waits for the device\n"
+		"      --stats-sock PATH   serve live counters (exits by kind, per-device\n"
+		"                          requests) on PATH: '%s stats PATH'\n"
 		"  -v, --verbose           log VM set-up and exits to stderr\n"
 		"  -h, --help              this text\n"
 		"      --version           version\n"
 		"\n"
 		"Exit status: 0 when the guest shuts down (reset, triple fault, or halt\n"
 		"with interrupts off), (V<<1)|1 after a write of V to the exit port,\n"
-		"1 on an error (a message says which).\n",
+		"1 on an error (a message says which).\n"
+		"\n"
+		"       %s stats [--interval SEC] SOCK...\n"
+		"Prints the live counters of running processes (vmm-core, dev-pcnet,\n"
+		"dev-net-backend) from their --stats-sock; with --interval, again\n"
+		"every SEC seconds with the rate of each counter that moved.\n",
 		prog, VMM_DEFAULT_MEM_MIB, VMM_MIN_MEM_MIB, VMM_MAX_CPUS,
 		"--cpuid-clear help", VMM_MAX_DEVICES, VMM_DEFAULT_DEVICE_WAIT_MS,
-		VMM_DEFAULT_DEVICE_TIMEOUT_MS, VMM_DEFAULT_DEVICE_SPIN_NS);
+		VMM_DEFAULT_DEVICE_TIMEOUT_MS, VMM_DEFAULT_DEVICE_SPIN_NS, prog,
+		prog);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -250,6 +260,9 @@ enum options_result options_parse(int argc, char **argv,
 				o->coalesced_pio = !strcmp(optarg, "on");
 			else
 				o->posted_writes = !strcmp(optarg, "on");
+			break;
+		case OPT_STATS_SOCK:
+			o->stats_sock = optarg;
 			break;
 		case OPT_SERIAL:
 			if (parse_serial(optarg, o)) {

@@ -42,6 +42,7 @@ struct vmm_options {
 	uint64_t device_spin_ns;	/* a vCPU spins this long on its slot */
 	bool coalesced_pio;	/* devices' coalescable ports cost no exit */
 	bool posted_writes;	/* device writes go through the posted rings */
+	const char *stats_sock;	/* live counters served here (NULL: none) */
 };
 
 /* Outcome of options_parse(). */

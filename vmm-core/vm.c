@@ -17,6 +17,7 @@
 #include "pio.h"
 #include "serial.h"
 #include "vm.h"
+#include "stats.h"
 
 #define KVM_TSS_GPA		0xfffbd000u	/* 3 pages, Intel only */
 #define KVM_IDENTITY_MAP_GPA	0xfffbc000u
@@ -417,9 +418,61 @@ static void print_stats(struct vm *vm)
 	}
 }
 
+/* The live counters (--stats-sock): what print_stats prints, by name. */
+static void stats_snapshot(FILE *f, void *opaque)
+{
+	struct vm *vm = opaque;
+	uint64_t io = 0, mmio = 0, other = 0, coalesced = 0;
+	char name[48];
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		const struct vcpu *c = &vm->vcpus[i];
+
+		coalesced += __atomic_load_n(&c->coalesced_writes, __ATOMIC_RELAXED);
+		io += __atomic_load_n(&c->exits_io, __ATOMIC_RELAXED);
+		mmio += __atomic_load_n(&c->exits_mmio, __ATOMIC_RELAXED);
+		other += __atomic_load_n(&c->exits_other, __ATOMIC_RELAXED);
+	}
+	ipc_stat(f, "exits.io", io);
+	ipc_stat(f, "exits.mmio", mmio);
+	ipc_stat(f, "exits.other", other);
+	ipc_stat(f, "coalesced_writes", coalesced);
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		static const char *const field[] = {
+			"reads", "sync_writes", "posted_writes", "kicks",
+			"wait_slices", "absent",
+		};
+		struct devproxy_stats st;
+		uint64_t v[6];
+
+		devproxy_get_stats(vm->devices[i], &st);
+		v[0] = st.reads;
+		v[1] = st.sync_writes;
+		v[2] = st.posted_writes;
+		v[3] = st.kicks;
+		v[4] = st.wait_slices;
+		v[5] = st.absent;
+		for (unsigned k = 0; k < 6; k++) {
+			snprintf(name, sizeof(name), "device%u.%s", i, field[k]);
+			ipc_stat(f, name, v[k]);
+		}
+		snprintf(name, sizeof(name), "device%u.generation", i);
+		ipc_stat(f, name, st.generation);
+	}
+}
+
 int vm_run(struct vm *vm)
 {
+	struct ipc_stats *stats = NULL;
 	pthread_condattr_t ca;
+	char err[160];
+
+	if (vm->opt->stats_sock &&
+	    ipc_stats_start(vm->opt->stats_sock, "vmm-core", stats_snapshot, vm,
+			    &stats, err, sizeof(err))) {
+		fprintf(stderr, "vmm-core: %s\n", err);
+		return 1;
+	}
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -458,6 +511,7 @@ int vm_run(struct vm *vm)
 		pthread_join(vm->vcpus[i].thread, NULL);
 	}
 
+	ipc_stats_stop(stats);
 	if (vm->opt->verbose)
 		print_stats(vm);
 	switch (vm->end) {

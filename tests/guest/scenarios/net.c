@@ -11,10 +11,11 @@
  *   test=udp-send ip=A peer=B [port=P] [bytes=N] [size=S]
  *       N bytes of UDP to B:P in S-byte datagrams (a sink counts them);
  *       prints datagrams, bytes and Mbit/s as the guest saw them leave.
- *   test=udp-echo ip=A peer=B [port=P] [count=N] [ms=T]
+ *   test=udp-echo ip=A peer=B [port=P] [count=N] [ms=T] [quiet_ms=Q]
  *       answers ARP and ping meanwhile; echoes every datagram to port P
  *       back to its sender until N were echoed (the peer checks them
- *       byte-exact), within T ms.
+ *       byte-exact) and the peer was quiet for Q ms (default 500),
+ *       within T ms.
  *   test=multicast ip=A peer=B join=G [port=P] [ms=T]
  *       joins group G while the NIC runs (the logical address filter
  *       rewritten under SPND), says "ready 1" to B:P; the peer sends to
@@ -148,7 +149,7 @@ static void echo_udp(struct net *n, uint32_t src_ip, uint16_t src_port,
 void scenario_udp_echo(void)
 {
 	uint64_t count = param_u64("count", 100), ms = param_u64("ms", 20000);
-	uint64_t end;
+	uint64_t quiet_ms = param_u64("quiet_ms", 500), end;
 	uint32_t ip, peer;
 	struct net n;
 
@@ -166,7 +167,7 @@ void scenario_udp_echo(void)
 	end = deadline_us(ms * 1000);
 	for (uint64_t quiet = 0; !deadline_passed(end);) {
 		if (net_poll(&n, 10000))
-			quiet = deadline_us(500000);
+			quiet = deadline_us(quiet_ms * 1000);
 		else if (echo_state.echoed >= count && deadline_passed(quiet))
 			break;
 	}
