@@ -8,6 +8,9 @@
 # Everything is removed on exit or Ctrl-C.
 #
 #   deploy/quickstart.sh                 the network main job (root, /dev/kvm)
+#   deploy/quickstart.sh --keep          the same, then a VM that stays up
+#       until Ctrl-C: ping it, send it UDP, watch the live counters of the
+#       three processes ('vmm-core stats'), as the script prints
 #   deploy/quickstart.sh SCENARIO [ARGS] one guest scenario with dev-pcnet:
 #       pcnet-linux (frames=200), pcnet-ipxe, pcnet-netbsd, pcnet-mmio,
 #       pcnet-persist, hello, pci-scan, irq, smp, testdev, bench; ARGS go on
@@ -18,6 +21,8 @@
 # that offers nested KVM when /dev/kvm is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep=
+if [ "${1:-}" = --keep ]; then keep=1; shift; fi
 scenario=${1:-network}
 [ $# -gt 0 ] && shift
 extra=("$@")
@@ -42,8 +47,13 @@ if [ "$scenario" = network ]; then
 				"$b/dev-net-backend/dev-net-backend" |
 				grep -v -e '^vmm-core: stats' -e '^bench: '
 		done
-		echo "== counters: run vmm-core with --verbose (exits, device requests), dev-net-backend prints per-queue counters on exit"
-		exit 0
+		if [ -z "$keep" ]; then
+			echo "== live counters: deploy/quickstart.sh --keep runs a VM until Ctrl-C and prints the 'vmm-core stats' command that shows them"
+			exit 0
+		fi
+		exec tests/e2e/net-e2e.sh splitvmm serve "$b/tests/guest/test-guest.elf" \
+			"$b/vmm-core/vmm-core" "$b/dev-pcnet/dev-pcnet" \
+			"$b/dev-net-backend/dev-net-backend"
 	fi
 	echo "== the network job needs root and /dev/kvm; running pcnet-linux over internal loopback instead"
 	scenario=pcnet-linux

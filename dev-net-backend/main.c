@@ -33,6 +33,7 @@
 
 #include "host.h"
 #include "pcap.h"
+#include "stats.h"
 #include "vhost_backend.h"
 
 #define DEFAULT_HOST		"tap:vnb%d"
@@ -47,6 +48,7 @@ struct options {
 	bool client;
 	const char *host;
 	const char *pcap;
+	const char *stats_sock;
 	unsigned reconnect_max_ms;
 	bool once;
 	struct vb_config vb;
@@ -58,13 +60,16 @@ static void usage(FILE *f)
 	      "         [--host tap:NAME | af-xdp:IFACE[,queue=N] | dpdk:ARGS]\n"
 	      "         [--pcap FILE] [--busy-poll USEC] [--burst N]\n"
 	      "         [--no-mrg-rxbuf] [--no-event-idx] [--no-indirect]\n"
-	      "         [--reconnect-max-ms N] [--once] [--verbose]...\n"
+	      "         [--reconnect-max-ms N] [--once] [--stats-sock PATH]\n"
+	      "         [--verbose]...\n"
 	      "  --host        host path (default " DEFAULT_HOST ": a new TAP)\n"
 	      "  --server      listen on PATH (default); --client: connect to it,\n"
 	      "                reconnecting with backoff when the peer goes away\n"
 	      "  --pcap FILE   record every frame, both directions (libpcap)\n"
 	      "  --busy-poll   keep polling the rings USEC after the last work\n"
-	      "  --burst N     frames per batch (1..32, default 32)\n", f);
+	      "  --burst N     frames per batch (1..32, default 32)\n"
+	      "  --stats-sock PATH  serve live counters there ('vmm-core stats PATH');\n"
+	      "                SIGUSR1 prints them to stderr\n", f);
 }
 
 static void on_signal(int sig)
@@ -105,7 +110,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long max,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_PCAP = 256, O_BUSY, O_BURST, O_NO_MRG, O_NO_EVIDX, O_NO_INDIR,
-	       O_RECONNECT, O_ONCE, O_SERVER, O_CLIENT };
+	       O_RECONNECT, O_ONCE, O_SERVER, O_CLIENT, O_STATS };
 	static const struct option longopts[] = {
 		{ "vhost-user", required_argument, NULL, 's' },
 		{ "host", required_argument, NULL, 'H' },
@@ -119,6 +124,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-indirect", no_argument, NULL, O_NO_INDIR },
 		{ "reconnect-max-ms", required_argument, NULL, O_RECONNECT },
 		{ "once", no_argument, NULL, O_ONCE },
+		{ "stats-sock", required_argument, NULL, O_STATS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -179,6 +185,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case O_ONCE:
 			o->once = true;
+			break;
+		case O_STATS:
+			o->stats_sock = optarg;
 			break;
 		case 'v':
 			o->vb.verbose++;
@@ -291,6 +300,11 @@ static int connect_retry(const char *path, unsigned max_ms)
 	return -1;
 }
 
+static void stats_snapshot(FILE *f, void *opaque)
+{
+	vb_write_counters(opaque, f);
+}
+
 /* Serves one connection; -1 when the host path failed for good. */
 static int serve(struct vhost_backend *vb, int sock)
 {
@@ -328,6 +342,7 @@ int main(int argc, char **argv)
 	struct host_path *host = NULL;
 	struct pcap_writer *pcap = NULL;
 	struct vhost_backend *vb = NULL;
+	struct ipc_stats *stats = NULL;
 	struct options o;
 	char err[256];
 	int ls = -1, status = 1;
@@ -350,6 +365,12 @@ int main(int argc, char **argv)
 	vb = vb_create(host, &o.vb);
 	if (!vb) {
 		fprintf(stderr, "dev-net-backend: out of memory\n");
+		goto out;
+	}
+	if (o.stats_sock &&
+	    ipc_stats_start(o.stats_sock, "dev-net-backend", stats_snapshot, vb,
+			    &stats, err, sizeof(err))) {
+		fprintf(stderr, "dev-net-backend: %s\n", err);
 		goto out;
 	}
 	if (!o.client) {
@@ -379,6 +400,7 @@ int main(int argc, char **argv)
 	}
 	vb_print_stats(vb, stderr);
 out:
+	ipc_stats_stop(stats);
 	if (ls >= 0) {
 		close(ls);
 		unlink(o.path);

@@ -1044,11 +1044,12 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 			vb->rx_wait = false;
 	}
 
-	if (timeout_ms && queue_usable(rx) && queue_enabled(vb, rx) &&
+	if (queue_usable(rx) && queue_enabled(vb, rx) &&
 	    !vb->rx_wait && !vb->host_dead &&
 	    vb->host->ops->rx_fd(vb->host) < 0) {
-		/* A poll-mode host path (DPDK) has no fd: look every
-		 * millisecond, or spin with --busy-poll. */
+		/* A poll-mode host path (DPDK) has no fd: look every turn,
+		 * also while transmit or --busy-poll spins (timeout 0), and
+		 * at least every millisecond. */
 		if (timeout_ms < 0 || timeout_ms > VB_POLL_NOFD_MS)
 			timeout_ms = VB_POLL_NOFD_MS;
 		rx->more = true;
@@ -1172,6 +1173,49 @@ bool vb_host_failed(const struct vhost_backend *vb)
 bool vb_queue_running(const struct vhost_backend *vb, unsigned q)
 {
 	return q < VB_NQUEUES && queue_usable(&vb->q[q]);
+}
+
+void vb_write_counters(const struct vhost_backend *vb, FILE *f)
+{
+	static const char *const names[VB_NQUEUES] = { "rxq", "txq" };
+	const struct host_stats *h = &vb->host->stats;
+	char n[64];
+
+#define Q(field)							\
+	do {								\
+		snprintf(n, sizeof(n), "%s.%s", names[qi], #field);	\
+		fprintf(f, "%s %llu\n", n,				\
+			(unsigned long long)__atomic_load_n(&s->field,	\
+						__ATOMIC_RELAXED));	\
+	} while (0)
+	fprintf(f, "connected %d\n", __atomic_load_n(&vb->sock, __ATOMIC_RELAXED) >= 0);
+	for (unsigned qi = 0; qi < VB_NQUEUES; qi++) {
+		const struct vb_queue_stats *s = &vb->q[qi].st;
+
+		Q(frames);
+		Q(bytes);
+		Q(kicks);
+		Q(calls);
+		Q(drop_bad_chain);
+		Q(drop_runt);
+		Q(drop_truncated);
+		Q(drop_disabled);
+		Q(drop_host);
+		Q(drop_host_busy);
+		Q(broken);
+	}
+#undef Q
+#define H(field)							\
+	fprintf(f, "host.%s %llu\n", #field,				\
+		(unsigned long long)__atomic_load_n(&h->field, __ATOMIC_RELAXED))
+	H(tx_frames);
+	H(tx_bytes);
+	H(tx_errors);
+	H(rx_frames);
+	H(rx_bytes);
+	H(rx_errors);
+	H(rx_truncated);
+#undef H
 }
 
 void vb_print_stats(const struct vhost_backend *vb, FILE *f)

@@ -107,5 +107,8 @@ uint64_t vb_offered_features(const struct vb_config *cfg);
 
 /* Counters, one line per queue and one for the host path. */
 void vb_print_stats(const struct vhost_backend *vb, FILE *f);
+/* The same counters as "NAME VALUE" lines (ipc/stats.h), for the live
+ * counter socket; may run on another thread while frames move. */
+void vb_write_counters(const struct vhost_backend *vb, FILE *f);
 
 #endif

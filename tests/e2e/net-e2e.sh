@@ -7,9 +7,25 @@
 #   net-e2e.sh qemu SCENARIO ELF
 #       the reference: QEMU's own -device pcnet with its TAP backend
 #   net-e2e.sh splitvmm SCENARIO ELF VMM DEV-PCNET DEV-NET-BACKEND
-#       vmm-core + dev-pcnet + dev-net-backend --host tap:...
+#       vmm-core + dev-pcnet + dev-net-backend, whose host path
+#       NET_E2E_HOST names:
+#         tap     --host tap:svtap0, the host's address on that TAP (default)
+#         af-xdp  --host af-xdp:svxdp0 on one end of a veth pair, the
+#                 host's address on the other end (svxdp1)
+#         dpdk    --host dpdk:... with DPDK's net_tap vdev making svtap0
 #
-#   SCENARIO: ping | udp-echo | udp-send | multicast
+#   SCENARIO: ping | udp-echo | udp-send | multicast, or serve: the guest
+#   answers ARP, ping and UDP echo on port 7 until Ctrl-C, the processes
+#   serve live counters (the quickstart's --keep)
+#
+# NET_E2E_STATS=1 (udp-echo only): every process also serves its live
+# counters (--stats-sock); once the peer is done, while the VM still
+# runs, 'vmm-core stats' must show the traffic in each of them.
+#
+# NET_E2E_CAPTURE=1 (udp-echo only): dumpcap records the host's side of
+# the wire and dev-net-backend its own (--pcap); the echo frames must be
+# the same bytes in both, each way (pcap-compare.py), and tshark must
+# read the back-end's file.
 #
 # The namespace holds the TAP (10.77.0.1/24; the guest is 10.77.0.2) and
 # every process of the test; traffic never leaves it.  Root only (77
@@ -38,7 +54,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
+	rm -rf "$tmp" "/var/run/dpdk/splitvmm-e2e-$$"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -52,10 +68,14 @@ in_ns() { ip netns exec "$ns" "$@"; }
 ip netns add "$ns" || die "ip netns add $ns"
 in_ns ip link set lo up
 
+t_vm=120 t_dev=130	# every process is bounded
 case $scenario in
 ping) cmdline="test=ping ip=$guest_ip peer=$host_ip count=10 arp_ms=10000" ;;
-udp-echo) cmdline="test=udp-echo ip=$guest_ip peer=$host_ip port=7 count=200 ms=30000" ;;
+udp-echo) cmdline="test=udp-echo ip=$guest_ip peer=$host_ip port=7 count=200 ms=30000"
+	[ -n "${NET_E2E_STATS:-}" ] && cmdline="$cmdline quiet_ms=5000" ;;
 udp-send) cmdline="test=udp-send ip=$guest_ip peer=$host_ip port=9 bytes=4000000 size=1472" ;;
+serve) cmdline="test=udp-echo ip=$guest_ip peer=$host_ip port=7 count=0 ms=0"
+	NET_E2E_STATS=1 t_vm=0 t_dev=0 ;;	# timeout 0: none
 multicast) cmdline="test=multicast ip=$guest_ip peer=$host_ip join=239.1.1.1 port=4950 ms=20000" ;;
 *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
@@ -76,20 +96,50 @@ qemu)
 splitvmm)
 	vmm=$(realpath "$4") pcnet=$(realpath "$5") backend=$(realpath "$6")
 	[ -e /dev/kvm ] || { echo "SKIP: no /dev/kvm"; exit 77; }
+	st_vmm=() st_pcnet=() st_backend=()
+	if [ -n "${NET_E2E_CAPTURE:-}" ]; then
+		command -v dumpcap >/dev/null && command -v tshark >/dev/null ||
+			{ echo "SKIP: no dumpcap/tshark (apt-get install tshark)"; exit 77; }
+		st_backend=(--pcap "$tmp/backend.pcap")
+	fi
+	if [ -n "${NET_E2E_STATS:-}" ]; then
+		st_vmm=(--stats-sock "$tmp/vmm.stats")
+		st_pcnet=(--stats-sock "$tmp/pcnet.stats")
+		st_backend+=(--stats-sock "$tmp/backend.stats")
+	fi
 	start_vmm() {
-		in_ns timeout 120 "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
-			--device-sock "$tmp/pcnet.sock" --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
+		in_ns timeout "$t_vm" "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
+			--device-sock "$tmp/pcnet.sock" "${st_vmm[@]}" --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
 		guest_pid=$!
 		pids+=("$guest_pid")
 	}
+	case ${NET_E2E_HOST:-tap} in
+	tap) host_spec=tap:$tap ;;
+	af-xdp)
+		# The guest's side of the wire is svxdp0 (AF_XDP), the host's
+		# address sits on its peer.
+		in_ns ip link add svxdp0 type veth peer name svxdp1 ||
+			die "cannot make a veth pair in the namespace"
+		in_ns ip link set svxdp0 up
+		# AF_XDP frames carry no offload metadata: the host must put
+		# real checksums in what it sends (a veth leaves them to
+		# "hardware" otherwise).
+		command -v ethtool >/dev/null || { echo "SKIP: no ethtool (apt-get install ethtool)"; exit 77; }
+		in_ns ethtool -K svxdp1 tx off >/dev/null ||
+			die "ethtool -K svxdp1 tx off failed"
+		host_spec=af-xdp:svxdp0 tap=svxdp1 ;;
+	dpdk)
+		host_spec="dpdk:--no-huge -m 256 --no-pci --vdev=net_tap0,iface=$tap --file-prefix=splitvmm-e2e-$$ -l 1 --log-level=lib.eal:error" ;;
+	*) echo "NET_E2E_HOST: tap, af-xdp or dpdk" >&2; exit 2 ;;
+	esac
 	start_backend() {
-		in_ns timeout 130 "$backend" --vhost-user "$tmp/backend.sock" --server \
-			--host "tap:$tap" </dev/null >"$tmp/backend.log" 2>&1 &
+		in_ns timeout "$t_dev" "$backend" --vhost-user "$tmp/backend.sock" --server \
+			--host "$host_spec" "${st_backend[@]}" </dev/null >"$tmp/backend.log" 2>&1 &
 		pids+=($!)
 	}
 	start_pcnet() {	# it retries both connects: any start order works
-		in_ns timeout 130 "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
-			</dev/null >"$tmp/dev-pcnet.log" 2>&1 &
+		in_ns timeout "$t_dev" "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
+			"${st_pcnet[@]}" </dev/null >"$tmp/dev-pcnet.log" 2>&1 &
 		pids+=($!)
 	}
 	# NET_E2E_ORDER: the three processes in another order (issue 6: any).
@@ -116,14 +166,80 @@ if [ "$scenario" = udp-send ]; then
 	sleep 0.3
 fi
 for _ in $(seq 200); do in_ns ip link show $tap >/dev/null 2>&1 && break; sleep 0.05; done
+if grep -q 'built without' "$tmp/backend.log" 2>/dev/null; then
+	echo "SKIP: $(grep -m1 'built without' "$tmp/backend.log")"
+	exit 77
+fi
 in_ns ip link show $tap >/dev/null 2>&1 || die "no $tap in the namespace after 10 s"
 in_ns ip addr add $host_ip/24 dev $tap
 in_ns ip link set $tap up
+
+# stat FILE NAME: one counter of a 'vmm-core stats' output section.
+stat() { sed -n "s/^  $2  *\([0-9]*\).*/\1/p" "$1" | head -n1; }
+check_stats() {
+	local k
+	for k in vmm pcnet backend; do
+		"$vmm" stats "$tmp/$k.stats" >"$tmp/$k.counters" 2>&1 ||
+			die "vmm-core stats $k: $(cat "$tmp/$k.counters")"
+		sed 's/^/    /' "$tmp/$k.counters"
+	done
+	# Traffic must show in each process, and agree across them.
+	[ "$(stat "$tmp/vmm.counters" exits.io)" -gt 0 ] || die "vmm-core counted no I/O exits"
+	[ "$(stat "$tmp/vmm.counters" device0.posted_writes)" -gt 0 ] || die "vmm-core counted no posted writes"
+	[ "$(stat "$tmp/pcnet.counters" interrupts.asserted)" -gt 0 ] || die "dev-pcnet counted no interrupts"
+	[ "$(stat "$tmp/pcnet.counters" chip.rx.frames)" -ge 200 ] || die "dev-pcnet received fewer than 200 frames"
+	[ "$(stat "$tmp/backend.counters" txq.frames)" -ge 200 ] || die "the back-end sent fewer than 200 frames"
+	[ "$(stat "$tmp/backend.counters" txq.frames)" = "$(stat "$tmp/pcnet.counters" vhost.tx.used)" ] ||
+		die "back-end txq.frames and dev-pcnet vhost.tx.used differ"
+	[ "$(stat "$tmp/backend.counters" rxq.frames)" -ge "$(stat "$tmp/pcnet.counters" chip.rx.frames)" ] ||
+		die "dev-pcnet received more frames than the back-end delivered"
+	"$vmm" stats --interval 0.3 --count 2 "$tmp/pcnet.stats" >"$tmp/interval.out" 2>&1 ||
+		die "vmm-core stats --interval: $(cat "$tmp/interval.out")"
+	[ "$(grep -c '^== ' "$tmp/interval.out")" = 2 ] || die "stats --interval --count 2 printed $(grep -c '^== ' "$tmp/interval.out") rounds"
+	echo "live counters: consistent across vmm-core, dev-pcnet and dev-net-backend"
+}
+
+if [ "$scenario" = serve ]; then
+	[ "$mode" = splitvmm ] || { echo "serve: splitvmm only" >&2; exit 2; }
+	cat <<EOF
+== running until Ctrl-C (network namespace $ns, guest $guest_ip, host $host_ip on $tap)
+   ping the guest:      ip netns exec $ns ping $guest_ip
+   UDP echo (port 7):   ip netns exec $ns python3 $here/net-peer.py echo $host_ip $guest_ip 7 100
+   live counters:       $vmm stats --interval 1 $tmp/vmm.stats $tmp/pcnet.stats $tmp/backend.stats
+   logs:                $tmp/*.log
+EOF
+	wait "$guest_pid"
+	die "the VM ended (status $?)"
+fi
+
+cap_pid=
+if [ -n "${NET_E2E_CAPTURE:-}" ]; then
+	# Not through in_ns: $! must be dumpcap itself, to stop it.
+	ip netns exec "$ns" dumpcap -q -P -i "$tap" -f "udp port 7" -w "$tmp/host.pcap" 2>"$tmp/dumpcap.log" &
+	cap_pid=$!
+	pids+=("$cap_pid")
+	for _ in $(seq 100); do grep -q Capturing "$tmp/dumpcap.log" && break; sleep 0.05; done
+	grep -q Capturing "$tmp/dumpcap.log" || die "dumpcap did not start on $tap"
+fi
+check_capture() {
+	# dumpcap reads the kernel's capture buffer in its own time, and the
+	# back-end flushes its file when the rings go idle: let both catch up.
+	sleep 1
+	kill -TERM "$cap_pid"	# it writes out what it read and exits
+	wait "$cap_pid" 2>/dev/null
+	python3 "$here/pcap-compare.py" "$tmp/host.pcap" "$tmp/backend.pcap" \
+		52:54:00:12:34:56 7 200 || die "the host and the back-end saw different frames"
+	n=$(tshark -r "$tmp/backend.pcap" -Y "udp.port == 7" 2>"$tmp/tshark.log" | wc -l)
+	[ "$n" -ge 400 ] || die "tshark read $n echo frames from the back-end's pcap: $(cat "$tmp/tshark.log")"
+	echo "tshark: $n echo frames in the back-end's pcap"
+}
 
 peer_rc=0
 case $scenario in
 udp-echo)
 	in_ns timeout 60 python3 "$here/net-peer.py" echo $host_ip $guest_ip 7 200 >"$tmp/peer.log" 2>&1 || peer_rc=$?
+	[ -n "${NET_E2E_STATS:-}" ] && check_stats
+	[ -n "$cap_pid" ] && check_capture
 	;;
 multicast)
 	in_ns timeout 60 python3 "$here/net-peer.py" mcast $host_ip 4950 239.1.1.1 20 50 >"$tmp/peer.log" 2>&1 || peer_rc=$?

@@ -15,7 +15,7 @@
  *       answers ARP and ping meanwhile; echoes every datagram to port P
  *       back to its sender until N were echoed (the peer checks them
  *       byte-exact) and the peer was quiet for Q ms (default 500),
- *       within T ms.
+ *       within T ms.  count=0 ms=0 serves until the VM is stopped.
  *   test=multicast ip=A peer=B join=G [port=P] [ms=T]
  *       joins group G while the NIC runs (the logical address filter
  *       rewritten under SPND), says "ready 1" to B:P; the peer sends to
@@ -165,10 +165,11 @@ void scenario_udp_echo(void)
 	/* Done once N were echoed and the peer has gone quiet: a peer that
 	 * retried a datagram gets its echo twice, and still sends the rest. */
 	end = deadline_us(ms * 1000);
-	for (uint64_t quiet = 0; !deadline_passed(end);) {
+	for (uint64_t quiet = 0; !ms || !deadline_passed(end);) {
 		if (net_poll(&n, 10000))
 			quiet = deadline_us(quiet_ms * 1000);
-		else if (echo_state.echoed >= count && deadline_passed(quiet))
+		else if (count && echo_state.echoed >= count &&
+			 deadline_passed(quiet))
 			break;
 	}
 	if (echo_state.echoed < count)
