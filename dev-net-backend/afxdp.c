@@ -44,8 +44,13 @@
 #define XSK_FRAMES	4096u
 #define XSK_RX_FRAMES	(XSK_FRAMES / 2)	/* frames [0, RX) */
 #define XSK_TX_FRAMES	(XSK_FRAMES - XSK_RX_FRAMES)
-/* Each ring holds its half of the frames: fill and completion can
- * never overflow, so neither needs a stash. */
+/*
+ * Each ring holds its half of the frames, so the completion ring can
+ * never overflow.  The fill ring can look full, though: the kernel moves
+ * its consumer index lazily (only when its cached entries run out), so
+ * frames it already took still count as there.  Frames that do not fit
+ * wait on a stash and go back at the next call.
+ */
 #define XSK_RING_SIZE	XSK_RX_FRAMES
 /* The kernel keeps XDP_PACKET_HEADROOM in front of a received frame. */
 #define XSK_RX_MAX	(XSK_FRAME_SIZE - XDP_PACKET_HEADROOM)
@@ -65,6 +70,8 @@ struct afxdp {
 	bool zerocopy;
 	unsigned n_free;		/* transmit frames on tx_free[] */
 	uint64_t tx_free[XSK_TX_FRAMES];
+	unsigned n_stash;		/* receive frames waiting for the fill ring */
+	uint64_t fill_stash[XSK_RX_FRAMES];
 };
 
 static struct afxdp *to_afxdp(const struct host_path *h)
@@ -199,6 +206,26 @@ static void scatter(const struct host_frame *f, const char *src, size_t len)
 	}
 }
 
+/* The stash onto the fill ring, as much as it takes now. */
+static void afxdp_refill(struct afxdp *x)
+{
+	uint32_t idx, n;
+
+	if (!x->n_stash)
+		return;
+	/* reserve() is all or nothing: ask for what is free. */
+	n = xsk_prod_nb_free(&x->fill, x->n_stash);
+	if (n > x->n_stash)
+		n = x->n_stash;
+	if (!n || xsk_ring_prod__reserve(&x->fill, n, &idx) != n)
+		return;
+	for (uint32_t k = 0; k < n; k++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + k) =
+			x->fill_stash[x->n_stash - n + k];
+	x->n_stash -= n;
+	xsk_ring_prod__submit(&x->fill, n);
+}
+
 static int afxdp_rx_burst(struct host_path *h, struct host_frame *f,
 			  unsigned n)
 {
@@ -211,21 +238,17 @@ static int afxdp_rx_burst(struct host_path *h, struct host_frame *f,
 		if (f[i].iovcnt > HOST_MAX_IOV || !f[i].iovcnt)
 			return -EINVAL;
 	i = 0;
+	afxdp_refill(x);
 	if (xsk_ring_prod__needs_wakeup(&x->fill))
 		recvfrom(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL,
 			 NULL);
 	while (i < n && budget) {
-		uint32_t idx, fidx, got, k;
+		uint32_t idx, got, k;
 
 		got = xsk_ring_cons__peek(&x->rx, n - i < budget ? n - i : budget,
 					  &idx);
 		if (!got)
 			break;
-		/* Cannot fail: the fill ring has room for every rx frame. */
-		if (xsk_ring_prod__reserve(&x->fill, got, &fidx) != got) {
-			xsk_ring_cons__cancel(&x->rx, got);
-			return i ? (int)i : -EIO;
-		}
 		budget -= got;
 		for (k = 0; k < got; k++) {
 			const struct xdp_desc *d =
@@ -234,8 +257,11 @@ static int afxdp_rx_burst(struct host_path *h, struct host_frame *f,
 			size_t cap = 0;
 			unsigned j;
 
-			/* Back to the fill ring at its chunk's start. */
-			*xsk_ring_prod__fill_addr(&x->fill, fidx + k) =
+			/* Back to the fill ring (after this batch is read) at
+			 * its chunk's start.  Every receive frame is in the
+			 * fill ring, the kernel, the rx ring or the stash: the
+			 * stash cannot overflow. */
+			x->fill_stash[x->n_stash++] =
 				addr & ~(uint64_t)(XSK_FRAME_SIZE - 1);
 			for (j = 0; j < f[i].iovcnt; j++)
 				cap += f[i].iov[j].iov_len;
@@ -255,8 +281,8 @@ static int afxdp_rx_burst(struct host_path *h, struct host_frame *f,
 			i++;
 		}
 		/* The frames are read: only now may the kernel reuse them. */
-		xsk_ring_prod__submit(&x->fill, got);
 		xsk_ring_cons__release(&x->rx, got);
+		afxdp_refill(x);
 	}
 	return (int)i;
 }
