@@ -84,6 +84,7 @@ void pcnet_init_block(struct pcnet *dev)
 		st->csr[CSR_LADRF0 + i] = pcnet_le16(ladrf + 2 * i);
 	st->csr[CSR_RXTXLEN] = (uint16_t)(tlen << 12 | rlen << 8);
 	st->rdra = rdra;
+	PCNET_FAULT("init");		/* half the ring set-up stored */
 	st->tdra = tdra;
 	st->rx_len = ring_len(rlen);
 	st->tx_len = ring_len(tlen);

@@ -49,4 +49,6 @@ void pcnet_update_irq(struct pcnet *dev)
 		return;
 	st->irq_level = level;
 	dev->ops.set_irq(dev->opaque, level);
+	if (level)
+		PCNET_FAULT("irq-pending");	/* raised, not yet seen */
 }

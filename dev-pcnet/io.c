@@ -156,6 +156,7 @@ uint32_t pcnet_io_read(struct pcnet *dev, uint32_t offset, unsigned int size)
 			aprom_read(dev->st, offset, size) : ones(size);
 	else
 		v = reg_read(dev, offset, size);
+	PCNET_FAULT("reg-read");	/* done, not yet answered */
 	pcnet_leave(dev);
 	return v;
 }
@@ -173,6 +174,7 @@ void pcnet_io_write(struct pcnet *dev, uint32_t offset, unsigned int size,
 	} else {
 		reg_write(dev, offset, size, value);
 	}
+	PCNET_FAULT("reg-write");	/* applied, not yet acknowledged */
 	pcnet_leave(dev);
 }
 

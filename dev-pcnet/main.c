@@ -19,6 +19,11 @@
  * tx_dropped) unless the chip is in loopback, which the library handles
  * itself.  The link reads as up.
  *
+ * SPLITVMM_FAULT=POINT:N in the environment (the crash tests) kills the
+ * process with SIGKILL at the N-th pass through fault point POINT of the
+ * model (pcnet.h: reg-read, reg-write, tx-chain, rx-handback, init,
+ * irq-pending).
+ *
  * --stats-sock PATH serves the live counters (ipc/stats.h): requests,
  * interrupts, the chip's frame counters, the vhost-user front-end's.
  *
@@ -69,6 +74,40 @@ struct dev_pcnet {
 #define COUNT(d, f) __atomic_store_n(&(d)->f, (d)->f + 1, __ATOMIC_RELAXED)
 
 static struct devsrv *volatile stop_target;	/* for the signal handler */
+
+/* SPLITVMM_FAULT=POINT:N */
+static char fault_point[32];
+static unsigned long fault_left;
+
+static void fault_hook(const char *point)
+{
+	if (strcmp(point, fault_point) || --fault_left)
+		return;
+	fprintf(stderr, "dev-pcnet: fault injection: SIGKILL at %s\n", point);
+	raise(SIGKILL);
+}
+
+static int fault_setup(void)
+{
+	const char *e = getenv("SPLITVMM_FAULT"), *colon;
+	char *end;
+
+	if (!e || !*e)
+		return 0;
+	colon = strchr(e, ':');
+	if (!colon || colon == e || (size_t)(colon - e) >= sizeof(fault_point))
+		goto bad;
+	errno = 0;
+	fault_left = strtoul(colon + 1, &end, 10);
+	if (errno || *end || !fault_left)
+		goto bad;
+	memcpy(fault_point, e, (size_t)(colon - e));
+	pcnet_fault_hook = fault_hook;
+	return 0;
+bad:
+	fprintf(stderr, "dev-pcnet: SPLITVMM_FAULT='%s': expected POINT:N (N >= 1)\n", e);
+	return -1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -328,6 +367,7 @@ static void stats_snapshot(FILE *f, void *opaque)
 	ipc_stat(f, "chip.rx.drop.overflow", ps.rx_overflows);
 	ipc_stat(f, "chip.rx.drop.other", ps.rx_dropped);
 	ipc_stat(f, "chip.dma_faults", ps.dma_faults);
+	ipc_stat(f, "state.torn_resumes", ps.torn_resumes);
 	if (!d->fe)
 		return;
 	vfe_get_stats(d->fe, &vs);
@@ -385,11 +425,12 @@ int main(int argc, char **argv)
 		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 	};
 	struct ipc_stats *stats = NULL;
+	uint64_t torn_before;
 	struct pcnet_config pc;
 	char err[256];
 	int rc;
 
-	if (parse_args(argc, argv, &cfg, &d))
+	if (parse_args(argc, argv, &cfg, &d) || fault_setup())
 		return 1;
 	describe(&cfg.hello);
 	d.timer_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -410,6 +451,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	torn_before = d.resumed ? d.st->stats.torn_resumes : 0;
 	memset(&pc, 0, sizeof(pc));
 	pc.mem = devsrv_guest_mem(d.srv);
 	memcpy(pc.mac, d.mac, sizeof(pc.mac));
@@ -437,9 +479,12 @@ int main(int argc, char **argv)
 	}
 	timer_rearm(&d);
 	catch_signals(d.srv);
-	fprintf(stderr, "dev-pcnet: attached generation %u, %s, %02x:%02x:%02x:%02x:%02x:%02x\n",
+	fprintf(stderr, "dev-pcnet: attached generation %u, %s%s, %02x:%02x:%02x:%02x:%02x:%02x\n",
 		devsrv_welcome(d.srv)->generation,
-		rc == 1 ? "state resumed" : "fresh state", d.st->mac[0],
+		rc == 1 ? "state resumed" : "fresh state",
+		rc == 1 && d.st->stats.torn_resumes != torn_before ?
+			" (an update was in progress: rolled forward)" : "",
+		d.st->mac[0],
 		d.st->mac[1], d.st->mac[2], d.st->mac[3], d.st->mac[4],
 		d.st->mac[5]);
 	if (d.stats_sock &&

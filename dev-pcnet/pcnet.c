@@ -18,6 +18,8 @@ _Static_assert(sizeof(struct pcnet_state) % 8 == 0,
  * (a port looping a frame straight back, an IRQ handler reading CSR0) is
  * refused instead of running over a half-done operation.
  */
+void (*pcnet_fault_hook)(const char *point);
+
 bool pcnet_enter(struct pcnet *dev)
 {
 	if (dev->depth) {
@@ -26,6 +28,10 @@ bool pcnet_enter(struct pcnet *dev)
 	}
 	dev->depth = 1;
 	dev->fault = false;
+	/* Stored before anything the operation changes (a SIGKILL stops at
+	 * an instruction; only the compiler could reorder). */
+	dev->st->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return true;
 }
 
@@ -33,6 +39,8 @@ void pcnet_leave(struct pcnet *dev)
 {
 	pcnet_poll_schedule(dev);
 	pcnet_update_irq(dev);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	dev->st->busy = 0;
 	dev->depth = 0;
 }
 
@@ -77,6 +85,10 @@ int pcnet_create(struct pcnet **out, struct pcnet_state *st,
 
 	resumed = (flags & PCNET_RESUME) && state_valid(st);
 	if (resumed) {
+		if (st->busy) {
+			st->stats.torn_resumes++;
+			st->busy = 0;
+		}
 		state_sanitize(st);
 		pcnet_tx_resume_fixup(dev);
 		pcnet_rx_resume_fixup(dev);

@@ -40,7 +40,7 @@ struct guest_mem;
 #define PCNET_MAX_FRAME		1536
 
 #define PCNET_STATE_MAGIC	0x544e4350u	/* "PCNT" */
-#define PCNET_STATE_VERSION	2
+#define PCNET_STATE_VERSION	3
 #define PCNET_NR_CSR		128
 #define PCNET_NR_BCR		36		/* BCR0..BCR34, one spare */
 #define PCNET_NR_MII		32
@@ -58,6 +58,7 @@ struct pcnet_stats {
 	uint64_t rx_dropped;	/* not receiving, oversize, link down */
 	uint64_t dma_faults;	/* DMA outside guest RAM: MERR */
 	uint64_t reentries;	/* refused re-entrant calls */
+	uint64_t torn_resumes;	/* resumed over an update in progress */
 };
 
 /*
@@ -107,8 +108,25 @@ struct pcnet_state {
 	uint32_t tx_pend_count;
 
 	uint64_t next_poll_ns;		/* TX ring poll deadline; 0: none */
+	/*
+	 * Non-zero while an entry point runs.  A successor that finds it
+	 * set knows the state may be torn: the operation is rolled forward
+	 * (the core re-delivers the register access it was serving, the
+	 * descriptor journals above finish their hand-backs, the ring poll
+	 * runs again) and counted in stats.torn_resumes.
+	 */
+	uint32_t busy;
+	uint32_t pad1;
 	struct pcnet_stats stats;
 };
+
+/*
+ * Fault injection for the crash tests: when set, called at named points
+ * in the middle of operations ("reg-read", "reg-write", "tx-chain",
+ * "rx-handback", "init", "irq-pending"); the hook may kill the process
+ * there.  NULL (the default) costs one load per point.
+ */
+extern void (*pcnet_fault_hook)(const char *point);
 
 /* One piece of a transmitted frame. */
 struct pcnet_seg {

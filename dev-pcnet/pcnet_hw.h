@@ -350,4 +350,11 @@ static inline bool pcnet_suspended(const struct pcnet_state *st)
 	return st->csr[CSR_ECI1] & CSR5_SPND;
 }
 
+/* A fault-injection point (pcnet.h, pcnet_fault_hook). */
+#define PCNET_FAULT(point)						\
+	do {								\
+		if (pcnet_fault_hook)					\
+			pcnet_fault_hook(point);			\
+	} while (0)
+
 #endif

@@ -228,6 +228,7 @@ enum pcnet_rx_result pcnet_rx_frame(struct pcnet *dev,
 
 	st->rx_inflight_start = idx0;
 	st->rx_inflight_count = count;
+	PCNET_FAULT("rx-handback");	/* frame written, descriptors not back */
 	for (uint32_t i = count; i-- > 0;) {
 		uint16_t set = i == 0 ? DESC_STP : 0, mcnt = 0xffff;
 

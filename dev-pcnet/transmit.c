@@ -111,6 +111,7 @@ static enum tx_verdict tx_collect(struct pcnet *dev, struct tx_frame *f)
 		}
 		if (k + 1 >= tx_room(st))
 			return TX_UFLO;
+		PCNET_FAULT("tx-chain");	/* between a chain's descriptors */
 		idx = ring_add(idx, 1, st->tx_len);
 		rc = pcnet_desc_load(dev, st->tdra, idx, &d);
 		if (rc < 0)
