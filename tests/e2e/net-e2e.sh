@@ -14,9 +14,13 @@
 #                 host's address on the other end (svxdp1)
 #         dpdk    --host dpdk:... with DPDK's net_tap vdev making svtap0
 #
-#   SCENARIO: ping | udp-echo | udp-send | multicast, or serve: the guest
-#   answers ARP, ping and UDP echo on port 7 until Ctrl-C, the processes
-#   serve live counters (the quickstart's --keep)
+#   SCENARIO: ping | udp-echo | udp-send | multicast | rr, or serve: the
+#   guest answers ARP, ping and UDP echo on port 7 until Ctrl-C, the
+#   processes serve live counters (the quickstart's --keep)
+#
+#   rr: 8 s of guest-driven request/response (net-peer.py rr-server
+#   echoes, and logs every datagram to $tmp/rr.log); the crash tests run
+#   the same pair while killing the device processes
 #
 # NET_E2E_STATS=1 (udp-echo only): every process also serves its live
 # counters (--stats-sock); once the peer is done, while the VM still
@@ -77,6 +81,7 @@ udp-send) cmdline="test=udp-send ip=$guest_ip peer=$host_ip port=9 bytes=4000000
 serve) cmdline="test=udp-echo ip=$guest_ip peer=$host_ip port=7 count=0 ms=0"
 	NET_E2E_STATS=1 t_vm=0 t_dev=0 ;;	# timeout 0: none
 multicast) cmdline="test=multicast ip=$guest_ip peer=$host_ip join=239.1.1.1 port=4950 ms=20000" ;;
+rr) cmdline="test=rr ip=$guest_ip peer=$host_ip port=7 ms=8000 timeout_ms=20 ping_every=16 stall_ms=5000 canary_kib=1024 arp_ms=10000" ;;
 *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 
@@ -113,6 +118,14 @@ splitvmm)
 		guest_pid=$!
 		pids+=("$guest_pid")
 	}
+	sup=()
+	if [ "$scenario" = serve ]; then
+		# Device processes under the supervisor: kill one, it comes
+		# back.  The TAP is persistent so a new back-end finds it with
+		# its address.
+		sup=("$here/../../deploy/supervise.sh" --)
+		[ "${NET_E2E_HOST:-tap}" = tap ] && in_ns ip tuntap add dev $tap mode tap
+	fi
 	case ${NET_E2E_HOST:-tap} in
 	tap) host_spec=tap:$tap ;;
 	af-xdp)
@@ -133,12 +146,12 @@ splitvmm)
 	*) echo "NET_E2E_HOST: tap, af-xdp or dpdk" >&2; exit 2 ;;
 	esac
 	start_backend() {
-		in_ns timeout "$t_dev" "$backend" --vhost-user "$tmp/backend.sock" --server \
+		in_ns timeout "$t_dev" "${sup[@]}" "$backend" --vhost-user "$tmp/backend.sock" --server \
 			--host "$host_spec" "${st_backend[@]}" </dev/null >"$tmp/backend.log" 2>&1 &
 		pids+=($!)
 	}
 	start_pcnet() {	# it retries both connects: any start order works
-		in_ns timeout "$t_dev" "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
+		in_ns timeout "$t_dev" "${sup[@]}" "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
 			"${st_pcnet[@]}" </dev/null >"$tmp/dev-pcnet.log" 2>&1 &
 		pids+=($!)
 	}
@@ -162,6 +175,13 @@ esac
 # address: the TAP's comes later), so no datagram finds the port closed.
 if [ "$scenario" = udp-send ]; then
 	in_ns timeout 60 python3 "$here/net-peer.py" sink 0.0.0.0 9 4000000 40 >"$tmp/peer.log" 2>&1 &
+	peer_pid=$!
+	sleep 0.3
+fi
+# The same for rr's echo server: the guest's first exchange follows its
+# ARP reply at once, and must not find the port closed.
+if [ "$scenario" = rr ]; then
+	in_ns timeout 90 python3 "$here/net-peer.py" rr-server 0.0.0.0 7 80 "$tmp/rr.log" >"$tmp/peer.log" 2>&1 &
 	peer_pid=$!
 	sleep 0.3
 fi
@@ -206,6 +226,8 @@ if [ "$scenario" = serve ]; then
    ping the guest:      ip netns exec $ns ping $guest_ip
    UDP echo (port 7):   ip netns exec $ns python3 $here/net-peer.py echo $host_ip $guest_ip 7 100
    live counters:       $vmm stats --interval 1 $tmp/vmm.stats $tmp/pcnet.stats $tmp/backend.stats
+   crash a device:      pkill -KILL -x dev-pcnet   (or dev-net-backend): the supervisor
+                        restarts it, the guest carries on (deploy/supervise.sh)
    logs:                $tmp/*.log
 EOF
 	wait "$guest_pid"
@@ -248,6 +270,12 @@ esac
 wait "$guest_pid"
 status=$?
 [ "$scenario" = udp-send ] && { wait "$peer_pid" || peer_rc=$?; }
+if [ "$scenario" = rr ]; then
+	wait "$peer_pid" || peer_rc=$?
+	# The server saw the guest's traffic and wrote its log.
+	grep -q '^rr-server: [1-9][0-9]* datagrams' "$tmp/peer.log" 2>/dev/null || peer_rc=1
+	[ -s "$tmp/rr.log" ] || peer_rc=1
+fi
 cat "$tmp/guest.log"
 [ -e "$tmp/peer.log" ] && cat "$tmp/peer.log"
 [ "$status" = 0 ] || die "guest ended with status $status"
