@@ -115,7 +115,7 @@
 #define REQ_TIMEOUT_MS	1000
 /* TX frames out this long without one coming back: the back-end hangs. */
 #define TX_STALL_NS	(1000ull * 1000 * 1000)
-#define RETRY_MIN_MS	50u
+#define RETRY_MIN_MS	10u
 #define RETRY_MAX_MS	1000u
 
 _Static_assert(RX_HDR_OFF + MAX_RING * RX_HDR_STRIDE <= TX_SLOT_OFF,

@@ -181,7 +181,8 @@ fi
 # The same for rr's echo server: the guest's first exchange follows its
 # ARP reply at once, and must not find the port closed.
 if [ "$scenario" = rr ]; then
-	in_ns timeout 90 python3 "$here/net-peer.py" rr-server 0.0.0.0 7 80 "$tmp/rr.log" >"$tmp/peer.log" 2>&1 &
+	# Not through in_ns: $! must be timeout itself, to stop the server.
+	ip netns exec "$ns" timeout 90 python3 "$here/net-peer.py" rr-server 0.0.0.0 7 80 "$tmp/rr.log" >"$tmp/peer.log" 2>&1 &
 	peer_pid=$!
 	sleep 0.3
 fi
@@ -271,6 +272,9 @@ wait "$guest_pid"
 status=$?
 [ "$scenario" = udp-send ] && { wait "$peer_pid" || peer_rc=$?; }
 if [ "$scenario" = rr ]; then
+	# A guest that failed sends no "rr-done": stop the server (it still
+	# writes its log) rather than wait out its time.
+	[ "$status" = 0 ] || kill -TERM "$peer_pid" 2>/dev/null
 	wait "$peer_pid" || peer_rc=$?
 	# The server saw the guest's traffic and wrote its log.
 	grep -q '^rr-server: [1-9][0-9]* datagrams' "$tmp/peer.log" 2>/dev/null || peer_rc=1

@@ -14,9 +14,17 @@ network namespace:
       send COUNT datagrams each to JOIN, to a group whose Ethernet address
       hashes to JOIN's logical-address-filter bit, and to one that hashes
       elsewhere, then "end N COUNT JOIN COLLIDING OTHER"; done on "pass"
+  net-peer.py rr-server LOCAL_IP PORT SECONDS LOG   the guest's rr
+      scenario: echo every datagram to LOCAL_IP:PORT back to its sender
+      until SECONDS or a datagram of exactly b"rr-done" (not echoed); the
+      seq is the payload's first 8 bytes, little-endian (as
+      tests/guest/scenarios/rr.c writes it).  LOG: one line per datagram,
+      "TIME SEQ dup|new" (TIME from time.time(); SEQ "-" if shorter than
+      8 bytes), dup if that seq came before; written on SIGTERM too
 
 Prints one result line; exit 0 on success, 1 with the reason otherwise.
 Every wait is bounded."""
+import signal
 import socket
 import subprocess
 import sys
@@ -172,7 +180,51 @@ def burst(tx, port, groups, count):
     time.sleep(0.2)
 
 
+def rr_server(local, port, seconds, log):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:  # a restarted back-end may hand over a burst at once
+        s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+    except OSError:
+        pass
+    s.bind((local, port))
+    s.settimeout(0.2)
+    end = time.monotonic() + seconds
+    seen = set()
+    rows = []  # (time, seq or None, dup): written at the end, off the path
+    dups = 0
+    stop = []
+    # A harness that gives up on the guest still gets the log.
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    while time.monotonic() < end and not stop:
+        try:
+            d, src = s.recvfrom(65536)
+        except (socket.timeout, InterruptedError):
+            continue
+        now = time.time()
+        if d == b"rr-done":
+            break
+        # Echo first: the guest is waiting, the bookkeeping is not.
+        s.sendto(d, src)
+        seq = int.from_bytes(d[:8], "little") if len(d) >= 8 else None
+        dup = seq is not None and seq in seen
+        if seq is not None:
+            seen.add(seq)
+        dups += dup
+        rows.append((now, seq, dup))
+    with open(log, "w") as f:
+        for t, seq, dup in rows:
+            f.write(f"{t:.6f} {'-' if seq is None else seq} "
+                    f"{'dup' if dup else 'new'}\n")
+    first = f"{rows[0][0]:.6f}" if rows else "-"
+    last = f"{rows[-1][0]:.6f}" if rows else "-"
+    print(f"rr-server: {len(rows)} datagrams, {dups} duplicate seqs, "
+          f"first {first} last {last}")
+    return 0
+
+
 def main(argv):
+    if len(argv) == 6 and argv[1] == "rr-server":
+        return rr_server(argv[2], int(argv[3]), float(argv[4]), argv[5])
     if len(argv) == 7 and argv[1] == "mcast":
         return mcast(argv[2], int(argv[3]), argv[4], int(argv[5]),
                      float(argv[6]))

@@ -32,6 +32,7 @@ static const struct scenario scenarios[] = {
 	{ "udp-echo", scenario_udp_echo },
 	{ "multicast", scenario_multicast },
 	{ "pcnet-wire", scenario_pcnet_wire },
+	{ "rr", scenario_rr },
 };
 
 static __noreturn void unknown(const char *name)

@@ -5,7 +5,9 @@
  * handling) and a minimal stack over it: Ethernet, ARP, IPv4, ICMP echo and
  * UDP, IPv4 multicast groups through the chip's logical address filter.
  * Enough for the end-to-end scenarios (ping, udp-send, udp-echo,
- * multicast); no fragments, no options, one peer.
+ * multicast, rr); no fragments, no options, one peer.  Every RX buffer
+ * has guard bytes after it, checked as each frame is taken: a device
+ * writing past a buffer fails the test.
  */
 #ifndef GUEST_NET_H
 #define GUEST_NET_H
@@ -32,6 +34,9 @@ struct net_stats {
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
 	uint64_t rx_dropped;	/* not for us, bad checksum, unknown type */
 	uint64_t irqs, tx_ring_full;
+	uint64_t tx_chains;	/* frames sent as an STP + ENP pair */
+	uint64_t rx_bad_csum;	/* IPv4, ICMP or UDP checksum wrong */
+	uint64_t rx_guard_checks;	/* RX buffer guards found intact */
 };
 
 struct net {
@@ -67,6 +72,13 @@ int64_t net_ping(struct net *n, uint16_t id, uint16_t seq, uint32_t payload,
 /* One UDP datagram to the peer; false if the TX ring stayed full. */
 bool net_udp_send(struct net *n, uint16_t sport, uint16_t dport,
 		  const void *data, uint32_t len);
+/* The same as a two-descriptor chain: STP with the Ethernet, IPv4 and
+ * UDP headers, ENP with @data (one descriptor if @len is 0). */
+bool net_udp_send_split(struct net *n, uint16_t sport, uint16_t dport,
+			const void *data, uint32_t len);
+/* One ARP request for the peer, not waited for: a reply (or the peer's
+ * own request) updates peer_mac. */
+void net_arp_probe(struct net *n);
 /*
  * Joins exactly @count IPv4 groups (0: leaves all): the logical address
  * filter (CSR8-11) rewritten with the chip suspended (CSR5 SPND), as

@@ -12,6 +12,9 @@
 #define TX_SIZE		(1u << LOG_TX)
 #define RX_SIZE		(1u << LOG_RX)
 #define BUF_SIZE	1544		/* PKT_BUF_SKB */
+/* Bytes after each RX buffer the chip must never write: BCNT says
+ * BUF_SIZE, so any change there is the device overrunning the buffer. */
+#define RX_GUARD	64
 #define VECTOR		0x49
 #define ARP_RETRY_MS	200
 
@@ -73,8 +76,32 @@ bool net_parse_ip(const char *s, uint32_t *ip)
 
 /* ------------------------------------------------------------ driver */
 
+/* Differs per buffer and per byte, so a stray copy of another buffer's
+ * guard does not pass for this one's. */
+static uint8_t guard_byte(unsigned int buf, unsigned int k)
+{
+	return (uint8_t)(0xa5 ^ (buf * 29) ^ (k * 7));
+}
+
+static void check_guard(struct net *n, unsigned int i)
+{
+	const struct drv *d = n->priv;
+	const uint8_t *g = d->rxbuf[i] + BUF_SIZE;
+
+	for (unsigned int k = 0; k < RX_GUARD; k++)
+		if (g[k] != guard_byte(i, k))
+			fail(EXIT_FAIL,
+			     "the device wrote past RX buffer %u (guard byte %u is 0x%02x, want 0x%02x)",
+			     i, k, g[k], guard_byte(i, k));
+	n->st.rx_guard_checks++;
+}
+
 static void give_rx(struct drv *d, unsigned int i)
 {
+	uint8_t *g = d->rxbuf[i] + BUF_SIZE;
+
+	for (unsigned int k = 0; k < RX_GUARD; k++)
+		g[k] = guard_byte(i, k);
 	d->rx[i].base = pcn_bus(d->rxbuf[i]);
 	d->rx[i].length = (uint16_t)-BUF_SIZE;
 	d->rx[i].misc = 0;
@@ -98,7 +125,7 @@ void net_open(struct net *n, uint32_t ip, uint32_t peer_ip)
 	d->rx = pcn_dma_alloc(p, RX_SIZE * sizeof(*d->rx), 16);
 	d->tx = pcn_dma_alloc(p, TX_SIZE * sizeof(*d->tx), 16);
 	for (unsigned int i = 0; i < RX_SIZE; i++)
-		d->rxbuf[i] = pcn_dma_alloc(p, BUF_SIZE, 16);
+		d->rxbuf[i] = pcn_dma_alloc(p, BUF_SIZE + RX_GUARD, 16);
 	for (unsigned int i = 0; i < TX_SIZE; i++)
 		d->txbuf[i] = pcn_dma_alloc(p, BUF_SIZE, 16);
 	pcn_route_irq(p, VECTOR);
@@ -216,29 +243,55 @@ static bool joined(const struct net *n, uint32_t dst)
 	return false;
 }
 
-static bool send_frame(struct net *n, const uint8_t *frame, uint32_t len)
+/*
+ * Queues one frame of @alen bytes at @a, followed by @blen bytes at @b if
+ * @b is not NULL: then as a two-descriptor chain (STP with @a, ENP with
+ * @b).  The chip may start on a chain as soon as it owns the STP
+ * descriptor, so that one's OWN is set last (datasheet, "Transmit
+ * Descriptor Table Entry"), as pcnet32 does with fragments.
+ */
+static bool send_chain(struct net *n, const uint8_t *a, uint32_t alen,
+		       const uint8_t *b, uint32_t blen)
 {
 	struct drv *d = n->priv;
-	unsigned int slot = d->cur_tx % TX_SIZE;
-	volatile struct pcn_desc *t = &d->tx[slot];
+	unsigned int need = b ? 2 : 1;
+	unsigned int s0 = d->cur_tx % TX_SIZE, s1 = (d->cur_tx + 1) % TX_SIZE;
+	volatile struct pcn_desc *t0 = &d->tx[s0], *t1 = &d->tx[s1];
 
-	if (d->cur_tx - d->dirty_tx >= TX_SIZE) {
+	if (d->cur_tx - d->dirty_tx > TX_SIZE - need) {
 		n->st.tx_ring_full++;
 		return false;
 	}
-	memcpy(d->txbuf[slot], frame, len);
-	t->base = pcn_bus(d->txbuf[slot]);
-	t->length = (uint16_t)-len;
-	t->misc = 0;
+	memcpy(d->txbuf[s0], a, alen);
+	t0->base = pcn_bus(d->txbuf[s0]);
+	t0->length = (uint16_t)-alen;
+	t0->misc = 0;
+	if (b) {
+		memcpy(d->txbuf[s1], b, blen);
+		t1->base = pcn_bus(d->txbuf[s1]);
+		t1->length = (uint16_t)-blen;
+		t1->misc = 0;
+		pcn_wmb();
+		t1->status = D_OWN | D_ENP;
+		pcn_wmb();
+		t0->status = D_OWN | D_STP;
+		n->st.tx_chains++;
+	} else {
+		pcn_wmb();
+		t0->status = D_OWN | D_STP | D_ENP;
+	}
 	pcn_wmb();
-	t->status = D_OWN | D_STP | D_ENP;
-	pcn_wmb();
-	d->cur_tx++;
+	d->cur_tx += need;
 	n->st.tx_frames++;
-	n->st.tx_bytes += len;
+	n->st.tx_bytes += alen + blen;
 	/* pcnet32_start_xmit(): CSR0 = IENA | TDMD. */
 	pcn_csr_wr(&n->p, 0, C0_IENA | C0_TDMD);
 	return true;
+}
+
+static bool send_frame(struct net *n, const uint8_t *frame, uint32_t len)
+{
+	return send_chain(n, frame, len, NULL, 0);
 }
 
 static void input(struct net *n, const uint8_t *f, uint32_t len);
@@ -258,6 +311,7 @@ static unsigned int service(struct net *n)
 
 		if (st & D_OWN)
 			break;
+		check_guard(n, d->cur_rx);
 		if ((st & (D_ERR | D_STP | D_ENP)) == (D_STP | D_ENP)) {
 			uint32_t mcnt = r->misc & 0xfff;
 
@@ -391,8 +445,13 @@ static void icmp_input(struct net *n, const uint8_t *ip, const uint8_t *icmp,
 	uint8_t f[NET_MAX_FRAME];
 	uint8_t *r;
 
-	if (len < 8 || csum_fold(csum_add(0, icmp, len))) {
+	if (len < 8) {
 		n->st.rx_dropped++;
+		return;
+	}
+	if (csum_fold(csum_add(0, icmp, len))) {
+		n->st.rx_dropped++;
+		n->st.rx_bad_csum++;
 		return;
 	}
 	if (icmp[0] == 0) {		/* echo reply */
@@ -430,6 +489,7 @@ static void udp_input(struct net *n, const uint8_t *ip, const uint8_t *u,
 	    csum_fold(csum_add(udp_pseudo(get32(ip + 12), get32(ip + 16), ulen),
 			       u, ulen))) {
 		n->st.rx_dropped++;
+		n->st.rx_bad_csum++;
 		return;
 	}
 	if (n->udp)
@@ -453,6 +513,9 @@ static void input(struct net *n, const uint8_t *f, uint32_t len)
 	}
 	ihl = (ip[0] & 0xf) * 4u;
 	tot = get16(ip + 2);
+	if (ihl >= 20 && tot >= ihl && tot <= len - ETH_HLEN &&
+	    csum_fold(csum_add(0, ip, ihl)))
+		n->st.rx_bad_csum++;
 	if (ihl < 20 || tot < ihl || tot > len - ETH_HLEN ||
 	    csum_fold(csum_add(0, ip, ihl)) ||
 	    (get32(ip + 16) != n->ip && !joined(n, get32(ip + 16))) ||
@@ -479,7 +542,7 @@ bool net_arp_resolve(struct net *n, uint64_t ms)
 	while (!n->peer_known && !deadline_passed(end)) {
 		uint64_t retry = deadline_us(ARP_RETRY_MS * 1000);
 
-		arp_send(n, 1, NULL, n->peer_ip);
+		net_arp_probe(n);
 		while (!n->peer_known && !deadline_passed(retry) &&
 		       !deadline_passed(end))
 			net_poll(n, 10000);
@@ -519,12 +582,14 @@ int64_t net_ping(struct net *n, uint16_t id, uint16_t seq, uint32_t payload,
 	return -1;
 }
 
-bool net_udp_send(struct net *n, uint16_t sport, uint16_t dport,
-		  const void *data, uint32_t len)
+static bool udp_send(struct net *n, uint16_t sport, uint16_t dport,
+		     const void *data, uint32_t len, bool split)
 {
 	uint8_t f[NET_MAX_FRAME];
+	const uint32_t hlen = ETH_HLEN + 20 + 8;
 	uint8_t *u;
 	uint64_t end;
+	bool sent;
 
 	if (len + 8 > NET_MTU - 20 || !n->peer_known)
 		return false;
@@ -533,15 +598,39 @@ bool net_udp_send(struct net *n, uint16_t sport, uint16_t dport,
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)(8 + len));
 	put16(u + 6, 0);
-	memcpy(u + 8, data, len);
-	put16(u + 6, csum_fold(csum_add(udp_pseudo(n->ip, n->peer_ip, 8 + len),
-					u, 8 + len)) ?: 0xffff);
+	/* The header is 8 bytes, even: the sum goes on over the data. */
+	put16(u + 6, csum_fold(csum_add(csum_add(udp_pseudo(n->ip, n->peer_ip,
+							      8 + len), u, 8),
+					data, len)) ?: 0xffff);
+	if (!split)
+		memcpy(u + 8, data, len);
 	/* A full ring drains as the chip sends: wait for it, bounded. */
 	end = deadline_us(1000000);
-	while (!send_frame(n, f, ETH_HLEN + 20 + 8 + len)) {
+	for (;;) {
+		sent = split ? send_chain(n, f, hlen, data, len) :
+			       send_frame(n, f, hlen + len);
+		if (sent)
+			return true;
 		if (deadline_passed(end))
 			return false;
 		net_poll(n, 1000);
 	}
-	return true;
+}
+
+bool net_udp_send(struct net *n, uint16_t sport, uint16_t dport,
+		  const void *data, uint32_t len)
+{
+	return udp_send(n, sport, dport, data, len, false);
+}
+
+bool net_udp_send_split(struct net *n, uint16_t sport, uint16_t dport,
+			const void *data, uint32_t len)
+{
+	/* An empty second buffer would be a zero-length descriptor. */
+	return udp_send(n, sport, dport, data, len, len > 0);
+}
+
+void net_arp_probe(struct net *n)
+{
+	arp_send(n, 1, NULL, n->peer_ip);
 }

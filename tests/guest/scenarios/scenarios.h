@@ -27,5 +27,6 @@ void scenario_udp_send(void);
 void scenario_udp_echo(void);
 void scenario_multicast(void);
 void scenario_pcnet_wire(void);
+void scenario_rr(void);
 
 #endif /* GUEST_SCENARIOS_H */
