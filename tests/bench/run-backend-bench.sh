@@ -45,7 +45,9 @@ nsx ip link add bx0 type veth peer name bx1
 nsx ip link set bx0 up
 nsx ip link set bx1 up
 
-# stop_all: ends the back-end and generator of one measurement.
+# stop_all: ends the back-end and generator of one measurement (each is
+# started as ip netns exec timeout ..., so $! is timeout, which passes the
+# TERM on).
 stop_all() {
 	exec 3>&- 2>/dev/null
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -59,18 +61,24 @@ stop_all() {
 	wait 2>/dev/null
 	pids=()
 	rm -f "$tmp/vhost.sock"
+	# The kernel lets go of a TAP, an AF_XDP socket and its XDP program
+	# a little after their process is gone: the next run needs them free.
+	nsx ip link del bt0 2>/dev/null
+	for _ in $(seq 50); do
+		if ! nsx test -e /sys/class/net/bt0 &&
+		   ! nsx ip link show bx0 | grep -q xdp; then
+			break
+		fi
+		sleep 0.1
+	done
+	nsx ip link set dev bx0 xdp off 2>/dev/null
+	sleep 0.5
 }
 
-# measure PATH IMPL SIZE [BACKEND-OPTS...]: frames/s at the host side.
-n=0
-measure() {
-	local path=$1 impl=$2 size=$3 ifc cnt
+# start_side PATH IMPL N [BACKEND-OPTS...]: the back-end of one run.
+start_side() {
+	local path=$1 impl=$2 n=$3
 	shift 3
-	n=$((n + 1))
-	case $path in
-	tap|dpdk) ifc=bt0 cnt=bt0 ;;
-	af-xdp) ifc=bx0 cnt=bx1 ;;
-	esac
 	if [ "$impl" = ours ]; then
 		local spec
 		case $path in
@@ -78,7 +86,7 @@ measure() {
 		af-xdp) spec=af-xdp:bx0 ;;
 		dpdk) spec="dpdk:--no-huge -m 256 --no-pci --vdev=net_tap0,iface=bt0 -l 1 --file-prefix=bb$$-b$n --log-level=lib.eal:error" ;;
 		esac
-		nsx timeout -k 5 60 taskset -c 1 "$backend" --vhost-user "$tmp/vhost.sock" \
+		ip netns exec "$ns" timeout -k 5 60 taskset -c 1 "$backend" --vhost-user "$tmp/vhost.sock" \
 			--server --host "$spec" "$@" </dev/null >"$tmp/be$n.log" 2>&1 &
 		pids+=($!)
 	else
@@ -87,8 +95,8 @@ measure() {
 		tap|dpdk) vdev=net_tap0,iface=bt0 ;;
 		af-xdp) vdev=net_af_xdp0,iface=bx0 ;;
 		esac
-		mkfifo "$tmp/be$n.in"
-		nsx timeout -k 5 60 "$testpmd" --no-huge -m 512 --no-pci -l 0,1 \
+		rm -f "$tmp/be$n.in"; mkfifo "$tmp/be$n.in"
+		ip netns exec "$ns" timeout -k 5 60 "$testpmd" --no-huge -m 512 --no-pci -l 0,1 \
 			--file-prefix=bb$$-b$n --log-level=lib.eal:error \
 			--vdev "net_vhost0,iface=$tmp/vhost.sock" --vdev "$vdev" -- -i \
 			--forward-mode=io --port-topology=paired --nb-cores=1 \
@@ -97,12 +105,43 @@ measure() {
 		exec 4>"$tmp/be$n.in"
 		echo start >&4
 	fi
-	for _ in $(seq 600); do [ -S "$tmp/vhost.sock" ] && break; sleep 0.05; done
-	[ -S "$tmp/vhost.sock" ] || { echo "no socket"; stop_all; return; }
+}
+
+# measure PATH IMPL SIZE [BACKEND-OPTS...]: frames/s at the host side.
+# Runs in a $(...) subshell: file names come from a counter on disk.
+measure() {
+	local path=$1 impl=$2 size=$3 ifc cnt n
+	shift 3
+	n=$(( $(cat "$tmp/n" 2>/dev/null || echo 0) + 1 ))
+	echo "$n" >"$tmp/n"
+	case $path in
+	tap|dpdk) ifc=bt0 cnt=bt0 ;;
+	af-xdp) ifc=bx0 cnt=bx1 ;;
+	esac
+	# The kernel may still hold the last run's AF_XDP socket or TAP for a
+	# moment ("in use"): a back-end that fails to start is tried again.
+	local try ok=
+	for try in 1 2 3 4 5; do
+		start_side "$path" "$impl" "$n" "$@"
+		for _ in $(seq 600); do
+			[ -S "$tmp/vhost.sock" ] && break
+			kill -0 "${pids[0]}" 2>/dev/null || break
+			sleep 0.05
+		done
+		sleep 0.3
+		if [ -S "$tmp/vhost.sock" ] && kill -0 "${pids[0]}" 2>/dev/null &&
+		   ! grep -q -e "Start ports failed" -e "failed to initialize" "$tmp/be$n.log"; then
+			ok=1
+			break
+		fi
+		stop_all
+		sleep 1
+	done
+	[ -n "$ok" ] || { echo "failed(see-be$n.log)"; stop_all; return; }
 	for _ in $(seq 100); do nsx test -e /sys/class/net/$cnt && break; sleep 0.05; done
 	nsx ip link set "$ifc" up 2>/dev/null
 	mkfifo "$tmp/gen$n.in"
-	nsx timeout -k 5 60 "$testpmd" --no-huge -m 512 --no-pci -l 1,0 --main-lcore 1 \
+	ip netns exec "$ns" timeout -k 5 60 "$testpmd" --no-huge -m 512 --no-pci -l 1,0 --main-lcore 1 \
 		--file-prefix=bb$$-g$n --log-level=lib.eal:error \
 		--vdev "net_virtio_user0,path=$tmp/vhost.sock,queues=1" -- -i \
 		--forward-mode=txonly --txpkts="$size" --nb-cores=1 \
