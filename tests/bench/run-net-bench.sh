@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 e2e=$here/../e2e/net-e2e.sh
 echo "network benchmark, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r)"
 [ "$(id -u)" = 0 ] || { echo "needs root: nothing measured"; exit 0; }
-printf '%-44s %14s %16s %16s\n' "" "ping rtt avg" "UDP sent (guest)" "UDP at the sink"
+printf '%-48s %14s %16s %16s\n' "" "ping rtt avg" "UDP sent (guest)" "UDP at the sink"
 for row in tap af-xdp dpdk qemu; do
 	if [ $row = qemu ]; then
 		mode=qemu label="QEMU 7.2 -device pcnet (TCG), TAP"
@@ -28,6 +28,6 @@ for row in tap af-xdp dpdk qemu; do
 	out=$("$e2e" $mode udp-send "${args[@]}" 2>&1)
 	sent=$(printf '%s\n' "$out" | sed -n 's/^bench: udp-send \([0-9]*\) Mbit\/s/\1 Mbit\/s/p')
 	sink=$(printf '%s\n' "$out" | sed -n 's/^sink: .*, \([0-9.]*\) Mbit\/s$/\1 Mbit\/s/p')
-	printf '%-44s %14s %16s %16s\n' "$label" "${ping:-failed}" "${sent:-failed}" "${sink:-failed}"
+	printf '%-48s %14s %16s %16s\n' "$label" "${ping:-failed}" "${sent:-failed}" "${sink:-failed}"
 done
 echo "(UDP: 4 MB in 1472-byte datagrams; 'sent' is the guest's own clock, 'at the sink' the receiver's)"
