@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1175,83 +1176,71 @@ bool vb_queue_running(const struct vhost_backend *vb, unsigned q)
 	return q < VB_NQUEUES && queue_usable(&vb->q[q]);
 }
 
-void vb_write_counters(const struct vhost_backend *vb, FILE *f)
+/* The counters by name, for both printers below. */
+#define VB_QSTAT(f) { #f, offsetof(struct vb_queue_stats, f) }
+static const struct { const char *name; size_t off; } vb_qstats[] = {
+	VB_QSTAT(frames), VB_QSTAT(bytes), VB_QSTAT(kicks), VB_QSTAT(calls),
+	/* from here on: drops, by cause */
+	VB_QSTAT(drop_bad_chain), VB_QSTAT(drop_runt), VB_QSTAT(drop_truncated),
+	VB_QSTAT(drop_disabled), VB_QSTAT(drop_host), VB_QSTAT(drop_host_busy),
+	VB_QSTAT(broken),
+};
+#define VB_QSTAT_DROPS	4
+#define VB_HSTAT(f) { #f, offsetof(struct host_stats, f) }
+static const struct { const char *name; size_t off; } vb_hstats[] = {
+	VB_HSTAT(tx_frames), VB_HSTAT(tx_bytes), VB_HSTAT(tx_errors),
+	VB_HSTAT(rx_frames), VB_HSTAT(rx_bytes), VB_HSTAT(rx_errors),
+	VB_HSTAT(rx_truncated),
+};
+static const char *const vb_qnames[VB_NQUEUES] = { "rxq", "txq" };
+
+/* A counter that another thread may be updating: read whole. */
+static unsigned long long stat_at(const void *base, size_t off)
 {
-	static const char *const names[VB_NQUEUES] = { "rxq", "txq" };
-	const struct host_stats *h = &vb->host->stats;
-	char n[64];
-
-#define Q(field)							\
-	do {								\
-		snprintf(n, sizeof(n), "%s.%s", names[qi], #field);	\
-		fprintf(f, "%s %llu\n", n,				\
-			(unsigned long long)__atomic_load_n(&s->field,	\
-						__ATOMIC_RELAXED));	\
-	} while (0)
-	fprintf(f, "connected %d\n", __atomic_load_n(&vb->sock, __ATOMIC_RELAXED) >= 0);
-	for (unsigned qi = 0; qi < VB_NQUEUES; qi++) {
-		const struct vb_queue_stats *s = &vb->q[qi].st;
-
-		Q(frames);
-		Q(bytes);
-		Q(kicks);
-		Q(calls);
-		Q(drop_bad_chain);
-		Q(drop_runt);
-		Q(drop_truncated);
-		Q(drop_disabled);
-		Q(drop_host);
-		Q(drop_host_busy);
-		Q(broken);
-	}
-#undef Q
-#define H(field)							\
-	fprintf(f, "host.%s %llu\n", #field,				\
-		(unsigned long long)__atomic_load_n(&h->field, __ATOMIC_RELAXED))
-	H(tx_frames);
-	H(tx_bytes);
-	H(tx_errors);
-	H(rx_frames);
-	H(rx_bytes);
-	H(rx_errors);
-	H(rx_truncated);
-#undef H
+	return __atomic_load_n((const uint64_t *)((const char *)base + off),
+			       __ATOMIC_RELAXED);
 }
 
+void vb_write_counters(const struct vhost_backend *vb, FILE *f)
+{
+	fprintf(f, "connected %d\n",
+		__atomic_load_n(&vb->sock, __ATOMIC_RELAXED) >= 0);
+	for (unsigned qi = 0; qi < VB_NQUEUES; qi++)
+		for (size_t k = 0; k < sizeof(vb_qstats) / sizeof(vb_qstats[0]); k++)
+			fprintf(f, "%s.%s %llu\n", vb_qnames[qi], vb_qstats[k].name,
+				stat_at(&vb->q[qi].st, vb_qstats[k].off));
+	for (size_t k = 0; k < sizeof(vb_hstats) / sizeof(vb_hstats[0]); k++)
+		fprintf(f, "host.%s %llu\n", vb_hstats[k].name,
+			stat_at(&vb->host->stats, vb_hstats[k].off));
+}
+
+/*
+ * One line per queue, one for the host path; parsed by the tests, so the
+ * words stay: "rxq frames N bytes N kicks N calls N drops bad_chain N ...".
+ */
 void vb_print_stats(const struct vhost_backend *vb, FILE *f)
 {
-	static const char *const names[VB_NQUEUES] = { "rxq", "txq" };
-	const struct host_stats *h = &vb->host->stats;
-	unsigned qi;
+	for (unsigned qi = 0; qi < VB_NQUEUES; qi++) {
+		fprintf(f, "dev-net-backend: %s", vb_qnames[qi]);
+		for (size_t k = 0; k < sizeof(vb_qstats) / sizeof(vb_qstats[0]); k++) {
+			const char *n = vb_qstats[k].name;
 
-	for (qi = 0; qi < VB_NQUEUES; qi++) {
-		const struct vb_queue_stats *s = &vb->q[qi].st;
-
-		/* One line, parsed by the tests: keep its words. */
-		fprintf(f, "dev-net-backend: %s frames %llu bytes %llu "
-			"kicks %llu calls %llu drops bad_chain %llu runt %llu "
-			"truncated %llu disabled %llu host %llu "
-			"host_busy %llu broken %llu\n",
-			names[qi], (unsigned long long)s->frames,
-			(unsigned long long)s->bytes,
-			(unsigned long long)s->kicks,
-			(unsigned long long)s->calls,
-			(unsigned long long)s->drop_bad_chain,
-			(unsigned long long)s->drop_runt,
-			(unsigned long long)s->drop_truncated,
-			(unsigned long long)s->drop_disabled,
-			(unsigned long long)s->drop_host,
-			(unsigned long long)s->drop_host_busy,
-			(unsigned long long)s->broken);
+			if (k >= VB_QSTAT_DROPS && !strncmp(n, "drop_", 5))
+				n += 5;
+			fprintf(f, "%s %s %llu", k == VB_QSTAT_DROPS ? " drops" : "",
+				n, stat_at(&vb->q[qi].st, vb_qstats[k].off));
+		}
+		fputc('\n', f);
 	}
-	fprintf(f, "dev-net-backend: host %s tx frames %llu bytes %llu errors %llu "
-		"rx frames %llu bytes %llu errors %llu truncated %llu\n",
-		vb->host->name, (unsigned long long)h->tx_frames,
-		(unsigned long long)h->tx_bytes,
-		(unsigned long long)h->tx_errors,
-		(unsigned long long)h->rx_frames,
-		(unsigned long long)h->rx_bytes,
-		(unsigned long long)h->rx_errors,
-		(unsigned long long)h->rx_truncated);
+	fprintf(f, "dev-net-backend: host %s", vb->host->name);
+	for (size_t k = 0; k < sizeof(vb_hstats) / sizeof(vb_hstats[0]); k++) {
+		/* "tx frames N bytes N errors N rx frames N ..." */
+		const char *n = vb_hstats[k].name;
+		bool first = k == 0 || strncmp(n, vb_hstats[k - 1].name, 3);
+
+		fprintf(f, "%s%.2s %s %llu", first ? " " : "", first ? n : "",
+			n + 3, stat_at(&vb->host->stats, vb_hstats[k].off));
+	}
+	fputc('\n', f);
 	fflush(f);
 }

@@ -390,20 +390,33 @@ static void deadline_in(struct timespec *ts, long ms)
 	}
 }
 
+struct exit_totals {
+	uint64_t io, mmio, other, coalesced;
+};
+
+/* Summed over the vCPUs; they may be running (each counter is read whole). */
+static void exit_totals(const struct vm *vm, struct exit_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		const struct vcpu *c = &vm->vcpus[i];
+
+		t->coalesced += __atomic_load_n(&c->coalesced_writes, __ATOMIC_RELAXED);
+		t->io += __atomic_load_n(&c->exits_io, __ATOMIC_RELAXED);
+		t->mmio += __atomic_load_n(&c->exits_mmio, __ATOMIC_RELAXED);
+		t->other += __atomic_load_n(&c->exits_other, __ATOMIC_RELAXED);
+	}
+}
+
 /* What the benchmarks divide by: exits to userspace, and device traffic. */
 static void print_stats(struct vm *vm)
 {
-	uint64_t io = 0, mmio = 0, other = 0, coalesced = 0;
+	struct exit_totals t;
 
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		coalesced += vm->vcpus[i].coalesced_writes;
-		io += vm->vcpus[i].exits_io;
-		mmio += vm->vcpus[i].exits_mmio;
-		other += vm->vcpus[i].exits_other;
-	}
+	exit_totals(vm, &t);
 	fprintf(stderr, "vmm-core: stats: exits io %llu mmio %llu other %llu coalesced-writes %llu\n",
-		(unsigned long long)io, (unsigned long long)mmio,
-		(unsigned long long)other, (unsigned long long)coalesced);
+		(unsigned long long)t.io, (unsigned long long)t.mmio,
+		(unsigned long long)t.other, (unsigned long long)t.coalesced);
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		struct devproxy_stats st;
 
@@ -422,21 +435,14 @@ static void print_stats(struct vm *vm)
 static void stats_snapshot(FILE *f, void *opaque)
 {
 	struct vm *vm = opaque;
-	uint64_t io = 0, mmio = 0, other = 0, coalesced = 0;
+	struct exit_totals t;
 	char name[48];
 
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		const struct vcpu *c = &vm->vcpus[i];
-
-		coalesced += __atomic_load_n(&c->coalesced_writes, __ATOMIC_RELAXED);
-		io += __atomic_load_n(&c->exits_io, __ATOMIC_RELAXED);
-		mmio += __atomic_load_n(&c->exits_mmio, __ATOMIC_RELAXED);
-		other += __atomic_load_n(&c->exits_other, __ATOMIC_RELAXED);
-	}
-	ipc_stat(f, "exits.io", io);
-	ipc_stat(f, "exits.mmio", mmio);
-	ipc_stat(f, "exits.other", other);
-	ipc_stat(f, "coalesced_writes", coalesced);
+	exit_totals(vm, &t);
+	ipc_stat(f, "exits.io", t.io);
+	ipc_stat(f, "exits.mmio", t.mmio);
+	ipc_stat(f, "exits.other", t.other);
+	ipc_stat(f, "coalesced_writes", t.coalesced);
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		static const char *const field[] = {
 			"reads", "sync_writes", "posted_writes", "kicks",

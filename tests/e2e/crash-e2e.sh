@@ -112,22 +112,30 @@ dead() {
 # Each instance is started with the next point armed and replaces the one
 # that just died; the guest must ride through all of them.
 kt=()	# deaths: "victim death-time restart-time why"
-t_restart=
-for p in "${points[@]}"; do
-	n=$((1 + RANDOM % 20))
-	[ "$p" = init ] && n=1	# the guest's driver initialises once, at start
-	start_pcnet "$p:$n"
-	[ -n "$t_restart" ] && kt[${#kt[@]}-1]="${kt[${#kt[@]}-1]} $(now) fault"
-	dead "$pcnet_pid" 20 || die "dev-pcnet with SPLITVMM_FAULT=$p:$n did not reach the point in 20 s"
-	t_restart=1
-	kt+=("pcnet $(now)")
+# arm K: $fault becomes points[K]'s POINT:N, or empty past the last one
+# (not in $(...): a subshell would draw from a reseeded RANDOM).
+arm() {
+	fault=
+	[ "$1" -lt ${#points[@]} ] || return 0
+	if [ "${points[$1]}" = init ]; then
+		fault=init:1	# the guest's driver initialises once, at start
+	else
+		fault=${points[$1]}:$((1 + RANDOM % 20))
+	fi
+}
+arm 0
+start_pcnet "$fault"
+for k in "${!points[@]}"; do
+	dead "$pcnet_pid" 20 || die "dev-pcnet with SPLITVMM_FAULT=$fault did not reach the point in 20 s"
+	t_death=$(now)
 	wait "$pcnet_pid" 2>/dev/null
-	grep -q "fault injection: SIGKILL at $p" "$tmp/pcnet.$np.log" ||
-		die "dev-pcnet #$np died, but not at fault point $p"
-	echo "fault point $p hit (pass $n, dev-pcnet #$np)"
+	grep -q "fault injection: SIGKILL at ${points[$k]}" "$tmp/pcnet.$np.log" ||
+		die "dev-pcnet #$np died, but not at fault point ${points[$k]}"
+	echo "fault point ${points[$k]} hit (pass ${fault#*:}, dev-pcnet #$np)"
+	arm $((k + 1))
+	start_pcnet "$fault"
+	kt+=("pcnet $t_death $(now) fault")
 done
-start_pcnet
-kt[${#kt[@]}-1]="${kt[${#kt[@]}-1]} $(now) fault"
 wait_traffic "$(exchanges)" "the fault points"
 
 # -- random kills -------------------------------------------------------------

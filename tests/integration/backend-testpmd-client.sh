@@ -21,12 +21,13 @@
 # Needs root and dpdk-testpmd (77 otherwise); its own network namespace,
 # deleted on exit.
 set -u
+# shellcheck source=lib-testpmd.sh
+. "$(dirname "$0")/lib-testpmd.sh"
 
 [ $# -ge 1 ] || { echo "usage: $0 DEV-NET-BACKEND [reconnect|restart]" >&2; exit 2; }
 backend=$(realpath "$1") mode=${2:-reconnect}
 ROUNDS=${BACKEND_TEST_ROUNDS:-3}
 
-skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespace, TAP device)"
 testpmd=$(command -v dpdk-testpmd) ||
 	skip "dpdk-testpmd is missing (apt-get install dpdk)"
@@ -38,17 +39,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/backend-client.XXXXXX")
 sock=$tmp/vhost.sock
 be_pid='' tp_pid=''
 
-# Both run under timeout, which passes a TERM on to its child.
-stop() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-}
 
 cleanup() {
 	exec 3>&- 2>/dev/null
@@ -67,21 +57,10 @@ show() {
 }
 die() { echo "FAIL: $*" >&2; show; exit 1; }
 
-wait_for() {
-	local file=$1 pat=$2 count=${3:-1} i
-	for i in $(seq $((${4:-20} * 20))); do
-		[ "$(grep -c -- "$pat" "$file" 2>/dev/null)" -ge "$count" ] &&
-			return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 ip netns add "$ns" || skip "cannot create a network namespace here"
-nsx() { ip netns exec "$ns" "$@"; }
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 	net.ipv6.conf.default.disable_ipv6=1 >/dev/null
-stat_of() { nsx cat "/sys/class/net/vt0/statistics/$1"; }
 
 start_backend() {
 	timeout -k 5 120 ip netns exec "$ns" "$backend" --vhost-user "$sock" \
@@ -111,7 +90,7 @@ if [ "$mode" = restart ]; then
 	wait_for "$tmp/tp.out" "txonly packet forwarding" 1 30 ||
 		die "testpmd did not start (backend not connected?)"
 	sleep 1
-	before=$(stat_of rx_packets)
+	before=$(stat_of vt0 rx_packets)
 	[ "$before" -gt 0 ] || die "no traffic before the kill"
 	# SIGKILL the backend itself (timeout's child), mid-traffic.
 	victim=$(pgrep -P "$be_pid")
@@ -123,7 +102,7 @@ if [ "$mode" = restart ]; then
 	wait_for "$tmp/be.err" "virtqueue 1 started" 1 30 ||
 		die "testpmd did not reconnect the new backend"
 	sleep 1
-	after=$(stat_of rx_packets)
+	after=$(stat_of vt0 rx_packets)
 	echo "stop" >&3
 	echo "show port stats all" >&3
 	wait_for "$tmp/tp.out" "# NIC statistics for port 0 " 1 30 ||
@@ -134,7 +113,7 @@ if [ "$mode" = restart ]; then
 	st=$?
 	tp_pid=''
 	[ "$st" = 0 ] || die "testpmd exit status $st"
-	on_tap=$(stat_of rx_packets)
+	on_tap=$(stat_of vt0 rx_packets)
 	stop "$be_pid"
 	wait "$be_pid"
 	be_status=$?
@@ -152,7 +131,7 @@ fi
 start_backend
 wait_for "$tmp/be.err" "retrying" 1 5 ||
 	die "the backend did not report retrying to connect"
-base=$(stat_of rx_packets)
+base=$(stat_of vt0 rx_packets)
 
 sent=0
 for r in $(seq "$ROUNDS"); do
@@ -182,7 +161,7 @@ done
 
 wait_for "$tmp/be.err" "front-end disconnected" "$ROUNDS" 5 ||
 	die "the backend did not see every front-end go"
-on_tap=$(($(stat_of rx_packets) - base))
+on_tap=$(($(stat_of vt0 rx_packets) - base))
 stop "$be_pid"
 wait "$be_pid"
 be_status=$?

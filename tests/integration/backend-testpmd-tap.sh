@@ -21,13 +21,14 @@
 # dpdk-testpmd (exit 77 with the reason otherwise).  Every process runs
 # under timeout; traffic never leaves the namespace.
 set -u
+# shellcheck source=lib-testpmd.sh
+. "$(dirname "$0")/lib-testpmd.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 DEV-NET-BACKEND PKTIO" >&2; exit 2; }
 backend=$(realpath "$1") pktio=$(realpath "$2")
 N=${BACKEND_TEST_FRAMES:-2000}
 TX_SECONDS=${BACKEND_TEST_TX_SECONDS:-2}
 
-skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespace, TAP device)"
 testpmd=$(command -v dpdk-testpmd) ||
 	skip "dpdk-testpmd is missing (apt-get install dpdk)"
@@ -39,18 +40,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/backend-testpmd.XXXXXX")
 sock=$tmp/vhost.sock
 be_pid='' tp_pid=''
 
-# Both run under timeout, which passes a TERM on to them (a KILL would
-# stop timeout alone and orphan the process).
-stop() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-}
 
 cleanup() {
 	exec 3>&- 2>/dev/null
@@ -70,37 +59,14 @@ show() {
 die() { echo "FAIL: $*" >&2; show; exit 1; }
 
 ip netns add "$ns" || skip "cannot create a network namespace here"
-nsx() { ip netns exec "$ns" "$@"; }
 # A quiet namespace: no IPv6 (no router solicitations, no MLD), no
 # addresses, so every frame on vt0 is one of the test's.
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 	net.ipv6.conf.default.disable_ipv6=1 >/dev/null
 nsx ip link set lo up
 
-stat_of() { nsx cat "/sys/class/net/vt0/statistics/$1"; }
 
-# wait_for FILE PATTERN [COUNT] [SECONDS]: until PATTERN occurs COUNT times.
-wait_for() {
-	local file=$1 pat=$2 count=${3:-1} i
-	for i in $(seq $((${4:-20} * 20))); do
-		[ "$(grep -c -- "$pat" "$file" 2>/dev/null)" -ge "$count" ] &&
-			return 0
-		sleep 0.05
-	done
-	return 1
-}
 
-# Until statistics counter $1 stops moving (bounded); prints its value.
-settle() {
-	local prev=-1 cur i
-	for i in $(seq 40); do
-		cur=$(stat_of "$1")
-		[ "$cur" = "$prev" ] && break
-		prev=$cur
-		sleep 0.1
-	done
-	echo "$cur"
-}
 
 timeout -k 5 120 ip netns exec "$ns" "$backend" --vhost-user "$sock" \
 	--host tap:vt0 --verbose </dev/null >"$tmp/be.out" 2>"$tmp/be.err" &
@@ -133,22 +99,22 @@ wait_for "$tmp/tp.out" "rxonly packet forwarding" 1 30 ||
 	die "testpmd did not start forwarding"
 wait_for "$tmp/be.err" "virtqueue 0 enabled" 1 30 ||
 	die "the backend's receive ring was not enabled"
-rx_before=$(stat_of tx_packets)
+rx_before=$(stat_of vt0 tx_packets)
 nsx timeout 30 "$pktio" send vt0 "$N" 60 50000 ||
 	die "pktio could not send on vt0"
 for _ in $(seq 100); do
-	[ $(($(stat_of tx_packets) - rx_before)) -ge "$N" ] && break
+	[ $(($(stat_of vt0 tx_packets) - rx_before)) -ge "$N" ] && break
 	sleep 0.05
 done
-tap_sent=$(($(settle tx_packets) - rx_before))
-tap_dropped=$(stat_of tx_dropped)
+tap_sent=$(($(settle vt0 tx_packets) - rx_before))
+tap_dropped=$(stat_of vt0 tx_dropped)
 cmd "stop"
 cmd "show port stats all"
 wait_for "$tmp/tp.out" "# NIC statistics for port 0 " 1 30 ||
 	die "no port statistics from testpmd"
 
 # -- guest -> host ----------------------------------------------------------
-tx_before=$(stat_of rx_packets) txb_before=$(stat_of rx_bytes)
+tx_before=$(stat_of vt0 rx_packets) txb_before=$(stat_of vt0 rx_bytes)
 cmd "clear port stats all"
 cmd "set fwd txonly"
 cmd "start"
@@ -161,8 +127,8 @@ t1=$(date +%s.%N)
 cmd "show port stats all"
 wait_for "$tmp/tp.out" "# NIC statistics for port 0 " 2 30 ||
 	die "no second port statistics from testpmd"
-tap_rx=$(($(settle rx_packets) - tx_before))
-tap_rxb=$(($(stat_of rx_bytes) - txb_before))
+tap_rx=$(($(settle vt0 rx_packets) - tx_before))
+tap_rxb=$(($(stat_of vt0 rx_bytes) - txb_before))
 cmd "quit"
 wait "$tp_pid"
 tp_status=$?
@@ -175,13 +141,6 @@ be_status=$?
 be_pid=''
 [ "$be_status" = 0 ] || die "dev-net-backend exit status $be_status"
 
-# The n-th "NIC statistics" block's field.
-nic() {
-	awk -v n="$1" -v f="$2" '
-		/# NIC statistics for port 0 / { blk++ }
-		blk == n { for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }
-	' "$tmp/tp.out"
-}
 tp_rx=$(nic 1 RX-packets:)
 tp_tx=$(nic 2 TX-packets:) tp_txb=$(nic 2 TX-bytes:)
 be_rx=$(sed -n 's/.*rxq frames \([0-9]*\).*/\1/p' "$tmp/be.err" | tail -n1)

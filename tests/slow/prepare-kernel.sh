@@ -16,6 +16,9 @@
 #   initrd.cpio.gz   a busybox initramfs whose /init prints the marker
 #                    SPLITVMM-INIT-REACHED on the console, then 'reboot -f'
 #   info             package, version, compression, sizes (one 'key=value' a line)
+#   kernel.deb       the package as fetched, for callers that need more of it
+#                    (tests/e2e/qemu-vhost takes its virtio_net modules)
+#   busybox          the static busybox the initramfs is made of
 #
 # Concurrent callers serialise on CACHEDIR.lock (flock); the directory is
 # built aside and renamed into place, so a reader never sees half of it.
@@ -184,6 +187,8 @@ chmod 755 "$root/init"
 new=$tmp/cache
 mkdir -p "$new"
 mv "$vmlinuz" "$new/vmlinuz"
+mv "$kdeb" "$new/kernel.deb"
+cp "$bb" "$new/busybox"
 mv "$tmp/vmlinux" "$tmp/initrd.cpio.gz" "$new/"
 {
 	echo "package=$kpkg"

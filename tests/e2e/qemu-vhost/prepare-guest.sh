@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# prepare-guest.sh CACHEDIR
+# prepare-guest.sh CACHEDIR [KERNEL-CACHE]
+#
+# KERNEL-CACHE (default CACHEDIR.kernel) is tests/slow/prepare-kernel.sh's
+# cache; the e2e test shares the slow suite's, so the kernel is fetched once.
 #
 # Fills CACHEDIR, once (later runs find CACHEDIR/info and return at once),
 # with what qemu-virtio-net.sh boots:
@@ -18,11 +21,10 @@
 #   info             package, version, release, modules (one 'key=value' a
 #                    line)
 #
-# The same package at the same version is fetched again ('apt-get download
-# PKG=VERSION', never installed) for its modules; only drivers/virtio,
-# drivers/net and net/core are unpacked.  When the archive no longer has
-# that version (CACHEDIR.kernel predates a Debian kernel update), the kernel
-# cache is made again, once.  The dependency order comes from each module's own 'depends=' field
+# The modules come from the package tests/slow/prepare-kernel.sh fetched
+# and keeps in CACHEDIR.kernel (never installed); only drivers/virtio,
+# drivers/net and net/core are unpacked.  The dependency order comes from
+# each module's own 'depends=' field
 # (modinfo), since the package has no modules.dep (depmod makes it when the
 # package is installed).  Modules may be plain .ko or .ko.xz/.ko.zst: they
 # are decompressed here, so the guest's busybox insmod needs neither.
@@ -43,12 +45,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "$prog: SKIP: $*" >&2; exit 77; }
 fail() { echo "$prog: ERROR: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || { echo "usage: $prog CACHEDIR" >&2; exit 2; }
+[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $prog CACHEDIR [KERNEL-CACHE]" >&2; exit 2; }
 mkdir -p "$(dirname "$1")"
 cache=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ -f "$cache/info" ] && exit 0
 
-for t in apt-get dpkg-deb dpkg-query flock gzip modinfo tar; do
+for t in dpkg-deb flock gzip modinfo tar; do
 	command -v $t >/dev/null 2>&1 || skip "$t not found"
 done
 exec 9>"$cache.lock"
@@ -59,10 +61,12 @@ tmp=$(mktemp -d "$cache.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 # ------------------------------------------------------- the kernel ---
-# tests/slow/prepare-kernel.sh resolves and fetches the kernel and makes
-# the PVH vmlinux (its own cache, beside ours); the same package at the same
-# version is fetched again here for its modules (it keeps no .deb).
-kcache=$cache.kernel
+# tests/slow/prepare-kernel.sh resolves and fetches the kernel, makes the
+# PVH vmlinux and keeps the package and busybox (its own cache, beside
+# ours); the modules come from that package.
+kcache=${2:-$cache.kernel}
+# A cache from before it kept the package is made again, once.
+[ -f "$kcache/info" ] && [ ! -f "$kcache/kernel.deb" ] && rm -rf "$kcache"
 rc=0
 "$here/../../slow/prepare-kernel.sh" "$kcache" 2>"$tmp/kernel.log" || rc=$?
 case $rc in
@@ -73,36 +77,11 @@ esac
 kpkg=$(sed -n 's/^package=//p' "$kcache/info")
 kver=$(sed -n 's/^version=//p' "$kcache/info")
 [ -n "$kpkg" ] && [ -n "$kver" ] || fail "$kcache/info names no package and version"
-[ -f "$kcache/vmlinux" ] && [ -f "$kcache/vmlinuz" ] || fail "$kcache lacks vmlinux or vmlinuz"
-bb=
-if dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'; then
-	bb=$(dpkg-query -L busybox-static | grep -m1 '/bin/busybox$') || bb=
-fi
-pkgs=("$kpkg=$kver")
-[ -n "$bb" ] || pkgs+=(busybox-static)
-mkdir -p "$tmp/debs"
-echo "$prog: downloading ${pkgs[*]}" >&2
-if ! (cd "$tmp/debs" && timeout 600 apt-get -q -o APT::Sandbox::User=root \
-	download "${pkgs[@]}" >"$tmp/apt.log" 2>&1); then
-	msg=$(grep -m1 -E '^(E|W):' "$tmp/apt.log" || tail -n1 "$tmp/apt.log")
-	# The kernel cache names a version the archive no longer has: start over.
-	grep -q "^E: .*$kpkg" "$tmp/apt.log" && [ -z "${QVH_RETRIED:-}" ] && {
-		echo "$prog: $kpkg $kver is gone from the archive ($msg): refreshing $kcache" >&2
-		rm -rf "$kcache"; exec 9>&-; rm -rf "$tmp"
-		QVH_RETRIED=1 exec "$0" "$cache"
-	}
-	skip "apt-get download ${pkgs[*]} failed: $msg"
-fi
-debs=("$tmp"/debs/linux-image-*.deb)
-kdeb=${debs[0]}
-[ -f "$kdeb" ] || fail "apt-get download $kpkg left no linux-image-*.deb"
+for f in vmlinux vmlinuz kernel.deb busybox; do
+	[ -f "$kcache/$f" ] || fail "$kcache lacks $f"
+done
+kdeb=$kcache/kernel.deb bb=$kcache/busybox
 [ "$(dpkg-deb -f "$kdeb" Version)" = "$kver" ] || fail "$kdeb is not version $kver"
-if [ -z "$bb" ]; then
-	mkdir -p "$tmp/bb"
-	dpkg-deb -x "$tmp"/debs/busybox-static_*.deb "$tmp/bb" || fail "cannot unpack busybox-static"
-	bb=$tmp/bb/bin/busybox
-fi
-[ -x "$bb" ] || fail "no busybox binary in busybox-static"
 
 # ------------------------------------------------ kernel and modules ---
 # Only the module trees virtio_net can depend on.

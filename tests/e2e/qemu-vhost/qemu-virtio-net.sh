@@ -55,7 +55,7 @@
 set -u
 prog=${0##*/}
 skip() { echo "SKIP: $*"; exit 77; }
-[ $# -eq 2 ] || { echo "usage: $prog DEV-NET-BACKEND CACHEDIR" >&2; exit 2; }
+[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $prog DEV-NET-BACKEND CACHEDIR [KERNEL-CACHE]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 backend=$(realpath "$1")
 cachedir=$2
@@ -70,7 +70,7 @@ done
 
 # The guest: Debian's kernel and an initramfs with virtio_net (cached).
 mkdir -p "$(dirname "$cachedir")" || { echo "FAIL: cannot make $(dirname "$cachedir")" >&2; exit 1; }
-timeout 200 "$here/prepare-guest.sh" "$cachedir" 2>"$cachedir.prepare.log"
+timeout 200 "$here/prepare-guest.sh" "$cachedir" ${3:+"$3"} 2>"$cachedir.prepare.log"
 rc=$?
 case $rc in
 0) ;;

@@ -24,13 +24,14 @@
 # the kernel and in the build (exit 77 with the reason otherwise).  Every
 # process runs under timeout; traffic never leaves the namespace.
 set -u
+# shellcheck source=../lib-testpmd.sh
+. "$(dirname "$0")/../lib-testpmd.sh"
 
 [ $# -ge 2 ] || { echo "usage: $0 DEV-NET-BACKEND PKTIO [MODE]" >&2; exit 2; }
 backend=$(realpath "$1") pktio=$(realpath "$2") mode=${3:-auto}
 N=${BACKEND_TEST_FRAMES:-2000}
 TX_SECONDS=${BACKEND_TEST_TX_SECONDS:-2}
 
-skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespace, AF_XDP, XDP)"
 testpmd=$(command -v dpdk-testpmd) ||
 	skip "dpdk-testpmd is missing (apt-get install dpdk)"
@@ -41,17 +42,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/backend-afxdp.XXXXXX")
 sock=$tmp/vhost.sock
 be_pid='' tp_pid=''
 
-# Both run under timeout, which passes a TERM on to them.
-stop() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-}
 
 cleanup() {
 	exec 3>&- 2>/dev/null
@@ -71,7 +61,6 @@ show() {
 die() { echo "FAIL: $*" >&2; show; exit 1; }
 
 ip netns add "$ns" || skip "cannot create a network namespace here"
-nsx() { ip netns exec "$ns" "$@"; }
 # Quiet: no IPv6, no addresses, so every frame on the pair is the test's.
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 	net.ipv6.conf.default.disable_ipv6=1 >/dev/null
@@ -79,30 +68,8 @@ nsx ip link set lo up
 nsx ip link add xa type veth peer name xb || skip "no veth here"
 nsx ip link set xa up
 nsx ip link set xb up
-stat_of() { nsx cat "/sys/class/net/$1/statistics/$2"; }
 
-# wait_for FILE PATTERN [COUNT] [SECONDS]: until PATTERN occurs COUNT times.
-wait_for() {
-	local file=$1 pat=$2 count=${3:-1}
-	for _ in $(seq $((${4:-20} * 20))); do
-		[ "$(grep -c -- "$pat" "$file" 2>/dev/null)" -ge "$count" ] &&
-			return 0
-		sleep 0.05
-	done
-	return 1
-}
 
-# settle IFACE COUNTER: until it stops moving (bounded); prints its value.
-settle() {
-	local prev=-1 cur
-	for _ in $(seq 40); do
-		cur=$(stat_of "$1" "$2")
-		[ "$cur" = "$prev" ] && break
-		prev=$cur
-		sleep 0.1
-	done
-	echo "$cur"
-}
 
 timeout -k 5 120 ip netns exec "$ns" "$backend" --vhost-user "$sock" \
 	--host "af-xdp:xa,mode=$mode" --verbose \
@@ -177,13 +144,6 @@ be_pid=''
 nsx ip link show xa | grep -q "prog/xdp" &&
 	die "an XDP program is still attached to xa: $(nsx ip link show xa)"
 
-# The n-th "NIC statistics" block's field.
-nic() {
-	awk -v n="$1" -v f="$2" '
-		/# NIC statistics for port 0 / { blk++ }
-		blk == n { for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }
-	' "$tmp/tp.out"
-}
 tp_rx=$(nic 1 RX-packets:) tp_tx=$(nic 2 TX-packets:)
 be_rx=$(sed -n 's/.*rxq frames \([0-9]*\).*/\1/p' "$tmp/be.err" | tail -n1)
 be_tx=$(sed -n 's/.*txq frames \([0-9]*\).*/\1/p' "$tmp/be.err" | tail -n1)

@@ -35,6 +35,8 @@
 # dpdk-testpmd (exit 77 with the reason otherwise).  Every process runs
 # under timeout; traffic never leaves the namespace.
 set -u
+# shellcheck source=../lib-testpmd.sh
+. "$(dirname "$0")/../lib-testpmd.sh"
 
 [ $# -ge 2 ] || { echo "usage: $0 DEV-NET-BACKEND PKTIO [built|absent]" >&2; exit 2; }
 backend=$(realpath "$1") pktio=$(realpath "$2")
@@ -43,7 +45,6 @@ M=${BACKEND_TEST_BIG_FRAMES:-500}
 BIG=1514
 TX_SECONDS=${BACKEND_TEST_TX_SECONDS:-2}
 
-skip() { echo "SKIP: $*"; exit 77; }
 [ "${3:-built}" = built ] ||
 	skip "dev-net-backend was built without the DPDK path (no libdpdk-dev when meson ran)"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespace, TAP device)"
@@ -58,18 +59,6 @@ sock=$tmp/vhost.sock
 be_prefix=nbdb$$ tp_prefix=nbdt$$
 be_pid='' tp_pid=''
 
-# Both run under timeout, which passes a TERM on to them (a KILL would
-# stop timeout alone and orphan the process).
-stop() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-}
 
 cleanup() {
 	exec 3>&- 2>/dev/null
@@ -89,7 +78,6 @@ show() {
 die() { echo "FAIL: $*" >&2; show; exit 1; }
 
 ip netns add "$ns" || skip "cannot create a network namespace here"
-nsx() { ip netns exec "$ns" "$@"; }
 # A quiet namespace: no IPv6 (no router solicitations, no MLD), no
 # addresses, so every frame on dt0 is one of the test's.
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
@@ -97,38 +85,9 @@ nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 	die "cannot turn IPv6 off in the namespace (sysctl)"
 nsx ip link set lo up
 
-stat_of() { nsx cat "/sys/class/net/dt0/statistics/$1"; }
 
-# wait_for FILE PATTERN [COUNT] [SECONDS]: until PATTERN occurs COUNT times.
-wait_for() {
-	local file=$1 pat=$2 count=${3:-1} i
-	for i in $(seq $((${4:-20} * 20))); do
-		[ "$(grep -c -- "$pat" "$file" 2>/dev/null)" -ge "$count" ] &&
-			return 0
-		sleep 0.05
-	done
-	return 1
-}
 
-# The n-th "NIC statistics" block's field.
-nic() {
-	awk -v n="$1" -v f="$2" '
-		/# NIC statistics for port 0 / { blk++ }
-		blk == n { for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }
-	' "$tmp/tp.out"
-}
 
-# Until statistics counter $1 stops moving (bounded); prints its value.
-settle() {
-	local prev=-1 cur i
-	for i in $(seq 40); do
-		cur=$(stat_of "$1")
-		[ "$cur" = "$prev" ] && break
-		prev=$cur
-		sleep 0.1
-	done
-	echo "$cur"
-}
 
 timeout -k 5 150 ip netns exec "$ns" "$backend" --vhost-user "$sock" \
 	--host "dpdk:--no-huge -m 256 --no-pci -l 0 --vdev=net_tap0,iface=dt0 --file-prefix=$be_prefix" \
@@ -165,17 +124,17 @@ wait_for "$tmp/tp.out" "rxonly packet forwarding" 1 30 ||
 	die "testpmd did not start forwarding"
 wait_for "$tmp/be.err" "virtqueue 0 enabled" 1 30 ||
 	die "the backend's receive ring was not enabled"
-rx_before=$(stat_of tx_packets)
+rx_before=$(stat_of dt0 tx_packets)
 nsx timeout 30 "$pktio" send dt0 "$N" 60 50000 ||
 	die "pktio could not send on dt0"
 nsx timeout 30 "$pktio" send dt0 "$M" "$BIG" 20000 ||
 	die "pktio could not send $BIG-byte frames on dt0"
 for _ in $(seq 100); do
-	[ $(($(stat_of tx_packets) - rx_before)) -ge $((N + M)) ] && break
+	[ $(($(stat_of dt0 tx_packets) - rx_before)) -ge $((N + M)) ] && break
 	sleep 0.05
 done
-tap_sent=$(($(settle tx_packets) - rx_before))
-tap_dropped=$(stat_of tx_dropped)
+tap_sent=$(($(settle dt0 tx_packets) - rx_before))
+tap_dropped=$(stat_of dt0 tx_dropped)
 # dt0 counts a frame when it is queued for the reader; the backend polls
 # the port every millisecond: a moment for the last ones.
 sleep 0.2
@@ -188,7 +147,7 @@ wait_for "$tmp/tp.out" "# NIC statistics for port 0 " 1 30 ||
 # txonly: 64-byte frames, then BIG-byte ones.
 txonly() {
 	local secs=$1 blk=$2
-	tx_before=$(stat_of rx_packets) txb_before=$(stat_of rx_bytes)
+	tx_before=$(stat_of dt0 rx_packets) txb_before=$(stat_of dt0 rx_bytes)
 	cmd "clear port stats all"
 	cmd "start"
 	wait_for "$tmp/tp.out" "txonly packet forwarding" $((blk - 1)) 30 ||
@@ -200,8 +159,8 @@ txonly() {
 	cmd "show port stats all"
 	wait_for "$tmp/tp.out" "# NIC statistics for port 0 " "$blk" 30 ||
 		die "no port statistics ($blk) from testpmd"
-	tap_rx=$(($(settle rx_packets) - tx_before))
-	tap_rxb=$(($(stat_of rx_bytes) - txb_before))
+	tap_rx=$(($(settle dt0 rx_packets) - tx_before))
+	tap_rxb=$(($(stat_of dt0 rx_bytes) - txb_before))
 }
 cmd "set fwd txonly"
 txonly "$TX_SECONDS" 2
@@ -216,8 +175,8 @@ tap_rx3=$tap_rx tap_rxb3=$tap_rxb
 # reach testpmd while flowgen still runs (its statistics read meanwhile).
 cmd "set txpkts 64"
 cmd "set fwd flowgen"
-sent_before=$(stat_of tx_packets) drop_before=$(stat_of tx_dropped)
-tx_before=$(stat_of rx_packets) txb_before=$(stat_of rx_bytes)
+sent_before=$(stat_of dt0 tx_packets) drop_before=$(stat_of dt0 tx_dropped)
+tx_before=$(stat_of dt0 rx_packets) txb_before=$(stat_of dt0 rx_bytes)
 cmd "clear port stats all"
 cmd "start"
 wait_for "$tmp/tp.out" "flowgen packet forwarding" 1 30 ||
@@ -240,10 +199,10 @@ blocks=$((blocks + 1))
 cmd "show port stats all"
 wait_for "$tmp/tp.out" "# NIC statistics for port 0 " "$blocks" 30 ||
 	die "no port statistics ($blocks) from testpmd"
-tap_rx4=$(($(settle rx_packets) - tx_before))
-tap_rxb4=$(($(stat_of rx_bytes) - txb_before))
-tap_sent4=$(($(stat_of tx_packets) - sent_before))
-tap_dropped4=$(($(stat_of tx_dropped) - drop_before))
+tap_rx4=$(($(settle dt0 rx_packets) - tx_before))
+tap_rxb4=$(($(stat_of dt0 rx_bytes) - txb_before))
+tap_sent4=$(($(stat_of dt0 tx_packets) - sent_before))
+tap_dropped4=$(($(stat_of dt0 tx_dropped) - drop_before))
 
 cmd "quit"
 wait "$tp_pid"
