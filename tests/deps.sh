@@ -4,7 +4,7 @@
 # 'apt-get update' before the first install.
 SPLITVMM_BUILD_DEPS=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libxdp-dev libbpf-dev libdpdk-dev)
 SPLITVMM_TEST_DEPS=(qemu-system-x86 valgrind busybox-static cpio xz-utils zstd dpdk-dev iproute2 iputils-ping python3
-	kmod clang libclang-rt-14-dev ethtool tshark)
+	kmod clang libclang-rt-14-dev ethtool tshark podman runc catatonit systemd util-linux)
 
 splitvmm_install() {
 	local missing=() p

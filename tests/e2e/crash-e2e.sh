@@ -23,6 +23,7 @@
 set -u
 [ $# -ge 5 ] || { echo "usage: $0 ELF VMM DEV-PCNET DEV-NET-BACKEND KILLS [SEED]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/netns-lib.sh"
 elf=$(realpath "$1") vmm=$(realpath "$2") pcnet=$(realpath "$3") backend=$(realpath "$4")
 kills=$5 seed=${6:-$(( $(date +%s%N) % 100000 ))}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespace, TAP)"; exit 77; }
@@ -39,7 +40,7 @@ cleanup() {
 	for p in $pcnet_pid $backend_pid $vmm_pid $peer_pid; do kill -9 "$p" 2>/dev/null; done
 	pkill -KILL -f "$tmp/" 2>/dev/null
 	wait 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
+	netns_del "$ns"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -56,12 +57,7 @@ die() { echo "FAIL: $*" >&2; show; exit 1; }
 in_ns() { ip netns exec "$ns" "$@"; }
 now() { date +%s.%N; }
 
-ip netns add "$ns" || die "ip netns add"
-in_ns ip link set lo up
-# A persistent TAP: it outlives each back-end, which attaches to it.
-in_ns ip tuntap add dev $tap mode tap || die "ip tuntap add"
-in_ns ip addr add $host_ip/24 dev $tap
-in_ns ip link set $tap up
+netns_tap "$ns" $tap $host_ip/24 || die "no namespace with a TAP"
 
 np=0 nb=0
 start_pcnet() {	# start_pcnet [FAULT]
