@@ -59,6 +59,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 die() {
+	set +e	# show what there is, missing files and all
 	echo "FAIL: $*" >&2
 	echo "--- console"; tail -c 1500 "$tmp/run/console.log" 2>/dev/null | tr '\r' '\n' | tail -n 15
 	for c in vmm-core dev-pcnet dev-net-backend; do
