@@ -29,14 +29,21 @@ command -v podman >/dev/null || { echo "build-images: no podman (apt-get install
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/splitvmm-images.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# add ROOT FILE...: copy each file to the same path under ROOT,
-# following symlinks (the image needs the bytes, not the host's links).
+# add ROOT FILE...: each file at its real path under ROOT, and each name
+# that is a symlink as a link to it: a library reached by two names (DPDK
+# drivers are both in pmds-ABI/ and in the library directory) must stay
+# one file, or the loader maps it twice (two vdev buses, say).
 add() {
-	local root=$1 f
+	local root=$1 f r
 	shift
 	for f in "$@"; do
-		mkdir -p "$root$(dirname "$f")"
-		cp -L "$f" "$root$f"
+		r=$(readlink -f "$f")
+		mkdir -p "$root$(dirname "$r")"
+		[ -e "$root$r" ] || cp "$r" "$root$r"
+		if [ "$f" != "$r" ] && [ ! -e "$root$f" ]; then
+			mkdir -p "$root$(dirname "$f")"
+			ln -s "$r" "$root$f"
+		fi
 	done
 }
 # libs FILE...: the absolute paths ldd resolves for each file, loader too.
@@ -48,24 +55,35 @@ libs() {
 image() {	# image NAME BINARY
 	local name=$1 bin=$2 root=$tmp/$1 extra=() p d
 	[ -x "$bin" ] || { echo "build-images: no $bin (build first: ninja -C ${build})" >&2; exit 1; }
+	mkdir -p "$root/usr"
+	# The host's merged /usr (/lib -> usr/lib, ...), so ldd's paths hold.
+	for d in bin sbin lib lib32 lib64 libx32; do
+		[ -L "/$d" ] || continue
+		mkdir -p "$root/$(readlink "/$d")"
+		ln -s "$(readlink "/$d")" "$root/$d"
+	done
 	mkdir -p "$root/usr/local/bin" "$root/etc" "$root/run/splitvmm" "$root/tmp" "$root/vm"
 	chmod 1777 "$root/tmp"
+	# DPDK's EAL keeps its runtime files in /var/run/dpdk.
+	mkdir -p "$root/var"
+	ln -s ../run "$root/var/run"
 	cp -L "$bin" "$root/usr/local/bin/$name"
 	if [ "$name" = dev-net-backend ]; then
 		for d in /usr/lib/x86_64-linux-gnu/dpdk/pmds-*; do
 			[ -d "$d" ] || continue
 			for p in $pmds; do
-				# The versioned name only: EAL would load .so and .so.N both.
-				for f in "$d"/librte_"$p".so.[0-9]*; do
-					case $f in *.so.[0-9]*.[0-9]*) continue ;; esac
-					[ -e "$f" ] && extra+=("$f")
-				done
+				# One name each: EAL loads every *.so and *.so.ABI
+				# (pmds-ABI) in the directory, and would load both.
+				f=$d/librte_$p.so.${d##*/pmds-}
+				[ -e "$f" ] && extra+=("$f")
 			done
 		done
 		[ ${#extra[@]} -gt 0 ] && add "$root" "${extra[@]}"
 	fi
+	# glibc dlopens libgcc_s for pthread_cancel and unwinding.
+	gcc_s=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ && !p { p = $NF } END { print p }')
 	# shellcheck disable=SC2046 # one path a line, no spaces in them
-	add "$root" $(libs "$bin" "${extra[@]}")
+	add "$root" $(libs "$bin" "${extra[@]}") ${gcc_s:+"$gcc_s"}
 	printf 'root:x:0:0:root:/:/nonexistent\nsplitvmm:x:%d:%d:splitvmm:/nonexistent:/nonexistent\n' $uid $uid >"$root/etc/passwd"
 	printf 'root:x:0:\nsplitvmm:x:%d:\n' $uid >"$root/etc/group"
 	# glibc's built-in 'files' service; nothing else to load.
