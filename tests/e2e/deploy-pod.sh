@@ -85,10 +85,10 @@ export CONTAINERS_CONF=$tmp/containers.conf
 if ! out=$(timeout 60 "${P[@]}" info 2>&1); then
 	skip "podman does not work here: $(echo "$out" | tail -n1)"
 fi
-# Can podman run a container at all?  dev-pcnet's image, asked for its
-# usage, without a network.
 SPLITVMM_PODMAN_OPTS="${P[*]:1}" "$top/deploy/build-images.sh" "$build" "$tag" ||
 	die "deploy/build-images.sh failed"
+# Can podman run a container at all?  dev-pcnet's image, asked for its
+# usage, without a network.
 if ! out=$(timeout 60 "${P[@]}" run --rm --pull=never --network none \
 	"localhost/splitvmm-dev-pcnet:$tag" --help 2>&1); then
 	skip "podman cannot run a container here: $(echo "$out" | tail -n1)"
@@ -104,11 +104,11 @@ sed_args=(-e "s|@NAME@|$name|g" -e "s|@TAG@|$tag|g" -e "s|@VM@|$elf|g"
 sed "${sed_args[@]}" "$top/deploy/pod/splitvmm-pod.yaml" >"$tmp/pod.yaml"
 ! grep -n '@[A-Z]*@' "$tmp/pod.yaml" || die "a placeholder is left in the manifest"
 
-# Not through ip netns exec, which remounts /sys without the cgroups
-# podman needs: nsenter only enters the network namespace.
 ip netns exec "$ns" timeout 120 python3 "$here/net-peer.py" rr-server 0.0.0.0 7 100 \
 	"$tmp/peer.log" >"$tmp/peer.out" 2>&1 &
 peer_pid=$!
+# Not through ip netns exec, which remounts /sys without the cgroups
+# podman needs: nsenter only enters the network namespace.
 timeout 120 nsenter --net="/run/netns/$ns" "${P[@]}" kube play "$tmp/pod.yaml" >"$tmp/play.out" 2>&1 ||
 	die "podman kube play: $(cat "$tmp/play.out")"
 
