@@ -96,7 +96,7 @@ fi
 
 netns_tap "$ns" "$tap" "$host_ip/24" || die "no namespace with a TAP"
 
-# The guest runs long enough for both kills; stall_ms is its limit for
+# The guest runs long enough for the four kills; stall_ms is its limit for
 # one gap in the traffic, which must cover podman's restart.
 cmdline="test=rr ip=$guest_ip peer=$host_ip port=7 ms=30000 timeout_ms=20 ping_every=16 stall_ms=15000 canary_kib=1024 arp_ms=10000"
 sed_args=(-e "s|@NAME@|$name|g" -e "s|@TAG@|$tag|g" -e "s|@VM@|$elf|g"
