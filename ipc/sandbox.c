@@ -429,7 +429,10 @@ static int add_ioctls(scmp_filter_ctx ctx, const unsigned long *req, size_t n)
 	return 0;
 }
 
-static scmp_filter_ctx new_filter(bool all_threads)
+/* A filter that allows CALLS (and the sanitizer's); *rc is the first
+ * error in adding them.  NULL with err set if there is no filter. */
+static scmp_filter_ctx new_filter(bool all_threads, const int *calls,
+				  size_t n, int *rc, char *err, size_t errlen)
 {
 	bool debug = getenv("SPLITVMM_SANDBOX_DEBUG") &&
 		     *getenv("SPLITVMM_SANDBOX_DEBUG") == '1';
@@ -443,14 +446,22 @@ static scmp_filter_ctx new_filter(bool all_threads)
 		sigaction(SIGSYS, &sa, NULL);
 	}
 	ctx = seccomp_init(debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: cannot make a filter");
 		return NULL;
+	}
 	/* No new privileges is set already (sandbox_enter's first step). */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) ||
 	    (all_threads && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1))) {
 		seccomp_release(ctx);
+		snprintf(err, errlen, "seccomp: no filter attributes");
 		return NULL;
 	}
+	*rc = add_calls(ctx, calls, n);
+#if SANITIZER
+	if (!*rc)
+		*rc = add_calls(ctx, sanitizer_calls, N(sanitizer_calls));
+#endif
 	return ctx;
 }
 
@@ -469,21 +480,15 @@ static int load(scmp_filter_ctx ctx, int rc, char *err, size_t errlen)
 static int filter_process(enum sandbox_profile profile, char *err,
 			  size_t errlen)
 {
-	scmp_filter_ctx ctx = new_filter(true);
 	/* DPDK's profile allows every ioctl and prctl (its PMDs' needs vary
 	 * by driver), so it takes no narrower rules for them. */
 	bool dpdk = profile == SANDBOX_NET_BACKEND_DPDK;
+	scmp_filter_ctx ctx;
 	int rc;
 
-	if (!ctx) {
-		snprintf(err, errlen, "seccomp: cannot make a filter");
+	ctx = new_filter(true, common_calls, N(common_calls), &rc, err, errlen);
+	if (!ctx)
 		return -1;
-	}
-	rc = add_calls(ctx, common_calls, N(common_calls));
-#if SANITIZER
-	if (!rc)
-		rc = add_calls(ctx, sanitizer_calls, N(sanitizer_calls));
-#endif
 	/* Sockets: AF_UNIX only (the host paths' are open already). */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
@@ -546,16 +551,9 @@ int sandbox_enter_vcpu(const struct sandbox *sb, char *err, size_t errlen)
 
 	if (!sb->on)
 		return 0;
-	ctx = new_filter(false);
-	if (!ctx) {
-		snprintf(err, errlen, "seccomp: cannot make a filter");
+	ctx = new_filter(false, vcpu_calls, N(vcpu_calls), &rc, err, errlen);
+	if (!ctx)
 		return -1;
-	}
-	rc = add_calls(ctx, vcpu_calls, N(vcpu_calls));
-#if SANITIZER
-	if (!rc)
-		rc = add_calls(ctx, sanitizer_calls, N(sanitizer_calls));
-#endif
 	if (!rc)
 		rc = add_ioctls(ctx, vcpu_ioctls, N(vcpu_ioctls));
 	if (!rc)
