@@ -8,12 +8,20 @@
  *                   [--pcap FILE] [--busy-poll USEC] [--burst N]
  *                   [--no-mrg-rxbuf] [--no-event-idx] [--no-indirect]
  *                   [--reconnect-max-ms N] [--once] [--verbose]...
+ *                   [--sandbox [--user USER[:GROUP]]]
  *
  * Server mode (the default) listens on PATH and serves one front-end at a
  * time, each new one from scratch; client mode connects to PATH and, when
  * the front-end goes away or is not there yet, connects again with an
  * exponential backoff (100 ms doubling up to --reconnect-max-ms).
  * --once: exit after the first connection ends.
+ *
+ * --sandbox: once the host path and the socket exist, the process enters
+ * ipc/sandbox.h's sandbox (no file system but sockets in the directories
+ * of PATH and --stats-sock, no capabilities: TAP and AF_XDP need theirs
+ * only to open, a seccomp allow-list), as --user if given.
+ * SPLITVMM_FAULT=tx:N[:ACTION] (ipc/fault.h) fires at the N-th transmit
+ * burst to the host.
  *
  * Counters go to stderr on SIGUSR1 and at exit.  Exit status: 0 on
  * SIGTERM/SIGINT (or after --once), 1 on an error, with one line on
@@ -31,8 +39,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "host.h"
 #include "pcap.h"
+#include "sandbox.h"
 #include "stats.h"
 #include "vhost_backend.h"
 
@@ -51,6 +61,7 @@ struct options {
 	const char *stats_sock;
 	unsigned reconnect_max_ms;
 	bool once;
+	struct sandbox sb;	/* --sandbox, --user */
 	struct vb_config vb;
 };
 
@@ -61,7 +72,7 @@ static void usage(FILE *f)
 	      "         [--pcap FILE] [--busy-poll USEC] [--burst N]\n"
 	      "         [--no-mrg-rxbuf] [--no-event-idx] [--no-indirect]\n"
 	      "         [--reconnect-max-ms N] [--once] [--stats-sock PATH]\n"
-	      "         [--verbose]...\n"
+	      "         [--verbose]... [--sandbox [--user USER[:GROUP]]]\n"
 	      "  --host        host path (default " DEFAULT_HOST ": a new TAP)\n"
 	      "  --server      listen on PATH (default); --client: connect to it,\n"
 	      "                reconnecting with backoff when the peer goes away\n"
@@ -69,7 +80,9 @@ static void usage(FILE *f)
 	      "  --busy-poll   keep polling the rings USEC after the last work\n"
 	      "  --burst N     frames per batch (1..32, default 32)\n"
 	      "  --stats-sock PATH  serve live counters there ('vmm-core stats PATH');\n"
-	      "                SIGUSR1 prints them to stderr\n", f);
+	      "                SIGUSR1 prints them to stderr\n"
+	      "  --sandbox     after set-up: no files, no capabilities, a seccomp\n"
+	      "                allow-list; --user: and run as that user\n", f);
 }
 
 static void on_signal(int sig)
@@ -110,7 +123,8 @@ static int parse_uint(const char *opt, const char *s, unsigned long max,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_PCAP = 256, O_BUSY, O_BURST, O_NO_MRG, O_NO_EVIDX, O_NO_INDIR,
-	       O_RECONNECT, O_ONCE, O_SERVER, O_CLIENT, O_STATS };
+	       O_RECONNECT, O_ONCE, O_SERVER, O_CLIENT, O_STATS, O_SANDBOX,
+	       O_USER };
 	static const struct option longopts[] = {
 		{ "vhost-user", required_argument, NULL, 's' },
 		{ "host", required_argument, NULL, 'H' },
@@ -125,11 +139,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "reconnect-max-ms", required_argument, NULL, O_RECONNECT },
 		{ "once", no_argument, NULL, O_ONCE },
 		{ "stats-sock", required_argument, NULL, O_STATS },
+		{ "sandbox", no_argument, NULL, O_SANDBOX },
+		{ "user", required_argument, NULL, O_USER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	unsigned long v;
+	char err[256];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -189,6 +206,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case O_STATS:
 			o->stats_sock = optarg;
 			break;
+		case O_SANDBOX:
+			o->sb.on = true;
+			break;
+		case O_USER:
+			if (sandbox_parse_user(&o->sb, optarg, err, sizeof(err))) {
+				fprintf(stderr, "dev-net-backend: %s\n", err);
+				return -1;
+			}
+			break;
 		case 'v':
 			o->vb.verbose++;
 			break;
@@ -207,6 +233,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!o->path) {
 		fprintf(stderr, "dev-net-backend: --vhost-user PATH is required\n");
+		return -1;
+	}
+	if (o->sb.set_user && !o->sb.on) {
+		fprintf(stderr, "dev-net-backend: --user needs --sandbox\n");
 		return -1;
 	}
 	return 0;
@@ -347,8 +377,15 @@ int main(int argc, char **argv)
 	char err[256];
 	int ls = -1, status = 1;
 
-	if (parse_options(argc, argv, &o))
+	if (parse_options(argc, argv, &o) || ipc_fault_setup("dev-net-backend"))
 		return 1;
+	if (o.sb.on &&
+	    (sandbox_allow_socket(&o.sb, o.path, err, sizeof(err)) ||
+	     (o.stats_sock && sandbox_allow_socket(&o.sb, o.stats_sock, err, sizeof(err))))) {
+		fprintf(stderr, "dev-net-backend: --sandbox: %s\n", err);
+		sandbox_free(&o.sb);
+		return 1;
+	}
 	catch_signals();
 	if (host_open(o.host, &host, err, sizeof(err))) {
 		fprintf(stderr, "dev-net-backend: %s\n", err);
@@ -367,19 +404,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dev-net-backend: out of memory\n");
 		goto out;
 	}
+	if (!o.client) {
+		ls = listen_on(o.path);
+		if (ls < 0)
+			goto out;
+		if (sandbox_own_socket(&o.sb, o.path, err, sizeof(err))) {
+			fprintf(stderr, "dev-net-backend: %s\n", err);
+			goto out;
+		}
+	}
+	/* Set up: the host path and the socket exist.  DPDK's EAL has its
+	 * own threads and needs more (sandbox.h). */
+	if (sandbox_enter(&o.sb, strncmp(o.host, "dpdk:", 5) ?
+			  SANDBOX_NET_BACKEND : SANDBOX_NET_BACKEND_DPDK,
+			  err, sizeof(err))) {
+		fprintf(stderr, "dev-net-backend: --sandbox: %s\n", err);
+		goto out;
+	}
 	if (o.stats_sock &&
 	    ipc_stats_start(o.stats_sock, "dev-net-backend", stats_snapshot, vb,
 			    &stats, err, sizeof(err))) {
 		fprintf(stderr, "dev-net-backend: %s\n", err);
 		goto out;
 	}
-	if (!o.client) {
-		ls = listen_on(o.path);
-		if (ls < 0)
-			goto out;
-	}
-	fprintf(stderr, "dev-net-backend: %s on %s, host path %s\n",
-		o.client ? "connecting to" : "listening", o.path, host->name);
+	fprintf(stderr, "dev-net-backend: %s on %s, host path %s%s\n",
+		o.client ? "connecting to" : "listening", o.path, host->name,
+		o.sb.on ? ", sandboxed" : "");
 	status = 0;
 	while (!stop_requested) {
 		int s = o.client ? connect_retry(o.path, o.reconnect_max_ms)
@@ -408,5 +458,6 @@ out:
 	vb_destroy(vb);
 	pcap_close(pcap);
 	host_close(host);
+	sandbox_free(&o.sb);
 	return status;
 }

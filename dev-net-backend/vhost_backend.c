@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "doorbell.h"
+#include "fault.h"
 #include "msg.h"
 #include "virtq.h"
 #include "vhost_user.h"
@@ -375,6 +376,7 @@ unsigned vb_process_tx(struct vhost_backend *vb)
 	if (n && vb->host_dead) {
 		q->st.drop_host += n;
 	} else if (n) {
+		ipc_fault("tx");
 		rc = vb->host->ops->tx_burst(vb->host, vb->frames, n);
 		if (rc < 0) {
 			vb_log(vb, 0, "host path %s: %s", vb->host->name,

@@ -3,7 +3,8 @@
  * dev-pcnet: the AMD Am79C970A (PCnet-PCI II) as a device process.
  *
  *   dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX]
- *             [--spin-ns N] [--stats-sock PATH]
+ *             [--spin-ns N] [--stats-sock PATH] [--sandbox]
+ *             [--user USER[:GROUP]]
  *
  * It wraps the model library (pcnet.h) in the device side of the device
  * protocol (ipc/devsrv.h): BAR0 is the 32-byte I/O BAR, BAR1 the memory
@@ -19,10 +20,16 @@
  * tx_dropped) unless the chip is in loopback, which the library handles
  * itself.  The link reads as up.
  *
- * SPLITVMM_FAULT=POINT:N in the environment (the crash tests) kills the
- * process with SIGKILL at the N-th pass through fault point POINT of the
- * model (pcnet.h: reg-read, reg-write, tx-chain, rx-handback, init,
+ * SPLITVMM_FAULT=POINT:N[:ACTION] in the environment (the crash and
+ * sandbox tests, ipc/fault.h) kills the process with SIGKILL (or tries a
+ * forbidden system call) at the N-th pass through fault point POINT of
+ * the model (pcnet.h: reg-read, reg-write, tx-chain, rx-handback, init,
  * irq-pending).
+ *
+ * --sandbox enters ipc/sandbox.h's sandbox once attached: no file system
+ * but sockets in the directories of --backend and --stats-sock, no
+ * capabilities, a seccomp allow-list; --user USER[:GROUP] switches user
+ * then.
  *
  * --stats-sock PATH serves the live counters (ipc/stats.h): requests,
  * interrupts, the chip's frame counters, the vhost-user front-end's.
@@ -42,7 +49,9 @@
 #include <unistd.h>
 
 #include "devsrv.h"
+#include "fault.h"
 #include "pcnet.h"
+#include "sandbox.h"
 #include "stats.h"
 #include "vhost_frontend.h"
 
@@ -66,6 +75,7 @@ struct dev_pcnet {
 	struct vfe *fe;
 	uint8_t mac[6];
 	const char *stats_sock;		/* --stats-sock */
+	struct sandbox sb;		/* --sandbox, --user */
 	/* Live counters: written on the devsrv thread, read by the stats one. */
 	uint64_t reads, writes, irq_asserts, timer_runs;
 	int irq_level;
@@ -74,40 +84,6 @@ struct dev_pcnet {
 #define COUNT(d, f) __atomic_store_n(&(d)->f, (d)->f + 1, __ATOMIC_RELAXED)
 
 static struct devsrv *volatile stop_target;	/* for the signal handler */
-
-/* SPLITVMM_FAULT=POINT:N */
-static char fault_point[32];
-static unsigned long fault_left;
-
-static void fault_hook(const char *point)
-{
-	if (strcmp(point, fault_point) || --fault_left)
-		return;
-	fprintf(stderr, "dev-pcnet: fault injection: SIGKILL at %s\n", point);
-	raise(SIGKILL);
-}
-
-static int fault_setup(void)
-{
-	const char *e = getenv("SPLITVMM_FAULT"), *colon;
-	char *end;
-
-	if (!e || !*e)
-		return 0;
-	colon = strchr(e, ':');
-	if (!colon || colon == e || (size_t)(colon - e) >= sizeof(fault_point))
-		goto bad;
-	errno = 0;
-	fault_left = strtoul(colon + 1, &end, 10);
-	if (errno || *end || !fault_left)
-		goto bad;
-	memcpy(fault_point, e, (size_t)(colon - e));
-	pcnet_fault_hook = fault_hook;
-	return 0;
-bad:
-	fprintf(stderr, "dev-pcnet: SPLITVMM_FAULT='%s': expected POINT:N (N >= 1)\n", e);
-	return -1;
-}
 
 static uint64_t now_ns(void)
 {
@@ -284,7 +260,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH]\n");
+	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--sandbox] [--user USER[:GROUP]]\n");
 }
 
 static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
@@ -296,14 +272,25 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 		{ "mac", required_argument, NULL, 'm' },
 		{ "spin-ns", required_argument, NULL, 's' },
 		{ "stats-sock", required_argument, NULL, 'S' },
+		{ "sandbox", no_argument, NULL, 'X' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	char *end, err[256];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
+		case 'X':
+			d->sb.on = true;
+			break;
+		case 'u':
+			if (sandbox_parse_user(&d->sb, optarg, err, sizeof(err))) {
+				fprintf(stderr, "dev-pcnet: %s\n", err);
+				return -1;
+			}
+			break;
 		case 'c':
 			cfg->sock_path = optarg;
 			break;
@@ -339,6 +326,10 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 	}
 	if (optind != argc || !cfg->sock_path) {
 		usage();
+		return -1;
+	}
+	if (d->sb.set_user && !d->sb.on) {
+		fprintf(stderr, "dev-pcnet: --user needs --sandbox\n");
 		return -1;
 	}
 	return 0;
@@ -430,8 +421,17 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
-	if (parse_args(argc, argv, &cfg, &d) || fault_setup())
+	if (parse_args(argc, argv, &cfg, &d) || ipc_fault_setup("dev-pcnet"))
 		return 1;
+	pcnet_fault_hook = ipc_fault;
+	/* The directories are resolved now: the sandbox sees no paths. */
+	if (d.sb.on &&
+	    ((d.backend && sandbox_allow_socket(&d.sb, d.backend, err, sizeof(err))) ||
+	     (d.stats_sock && sandbox_allow_socket(&d.sb, d.stats_sock, err, sizeof(err))))) {
+		fprintf(stderr, "dev-pcnet: --sandbox: %s\n", err);
+		sandbox_free(&d.sb);
+		return 1;
+	}
 	describe(&cfg.hello);
 	d.timer_fd = timerfd_create(CLOCK_MONOTONIC,
 				    TFD_NONBLOCK | TFD_CLOEXEC);
@@ -475,18 +475,26 @@ int main(int argc, char **argv)
 			rc = -1;
 			goto out;
 		}
-		vfe_attach(d.fe, d.dev);
 	}
+	/* Set up: from here on the process only serves its fds.  Before any
+	 * thread exists, so that the stats thread inherits the sandbox. */
+	if (sandbox_enter(&d.sb, SANDBOX_DEV_PCNET, err, sizeof(err))) {
+		fprintf(stderr, "dev-pcnet: --sandbox: %s\n", err);
+		rc = -1;
+		goto out;
+	}
+	if (d.fe)
+		vfe_attach(d.fe, d.dev);
 	timer_rearm(&d);
 	catch_signals(d.srv);
-	fprintf(stderr, "dev-pcnet: attached generation %u, %s%s, %02x:%02x:%02x:%02x:%02x:%02x\n",
+	fprintf(stderr, "dev-pcnet: attached generation %u, %s%s, %02x:%02x:%02x:%02x:%02x:%02x%s\n",
 		devsrv_welcome(d.srv)->generation,
 		rc == 1 ? "state resumed" : "fresh state",
 		rc == 1 && d.st->stats.torn_resumes != torn_before ?
 			" (an update was in progress: rolled forward)" : "",
 		d.st->mac[0],
 		d.st->mac[1], d.st->mac[2], d.st->mac[3], d.st->mac[4],
-		d.st->mac[5]);
+		d.st->mac[5], d.sb.on ? ", sandboxed" : "");
 	if (d.stats_sock &&
 	    ipc_stats_start(d.stats_sock, "dev-pcnet", stats_snapshot, &d,
 			    &stats, err, sizeof(err))) {
@@ -520,5 +528,6 @@ out:
 		pcnet_destroy(d.dev);
 	devsrv_free(d.srv);
 	close(d.timer_fd);
+	sandbox_free(&d.sb);
 	return rc < 0 ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 # Debian packages the build and the tests need; sourced by tests/run.sh and
 # deploy/quickstart.sh.  Installs only what is missing, with one
 # 'apt-get update' before the first install.
-SPLITVMM_BUILD_DEPS=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libxdp-dev libbpf-dev libdpdk-dev)
+SPLITVMM_BUILD_DEPS=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libxdp-dev libbpf-dev libdpdk-dev libseccomp-dev)
 SPLITVMM_TEST_DEPS=(qemu-system-x86 valgrind busybox-static cpio xz-utils zstd dpdk-dev iproute2 iputils-ping python3
 	kmod clang libclang-rt-14-dev ethtool tshark podman runc catatonit systemd util-linux)
 

@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "devproto.h"
 #include "devproxy.h"
 #include "doorbell.h"
@@ -581,6 +582,7 @@ static int attach(struct devproxy *d, int fd)
 	ssize_t len;
 	int rc;
 
+	ipc_fault("attach");
 	len = recv_timed(fd, &m, sizeof(m), fds, 4, &nfds, HANDSHAKE_TIMEOUT_MS);
 	if (len <= 0) {
 		logf_(d, "a connection sent no HELLO: %s",
@@ -868,10 +870,9 @@ static int wait_first(struct devproxy *d, uint64_t deadline)
 	return -1;
 }
 
-int devproxy_start_all(struct vm *vm)
+int devproxy_listen_all(struct vm *vm)
 {
 	const struct vmm_options *o = vm->opt;
-	uint64_t deadline;
 
 	if (!o->nr_devices)
 		return 0;
@@ -889,12 +890,31 @@ int devproxy_start_all(struct vm *vm)
 		if (!vm->devices[i] || listen_on(vm->devices[i]))
 			return -1;
 	}
+	return 0;
+}
+
+int devproxy_wait_all(struct vm *vm)
+{
+	const struct vmm_options *o = vm->opt;
+	uint64_t deadline;
+
+	if (!o->nr_devices)
+		return 0;
 	deadline = ipc_now_ns() + (uint64_t)o->device_wait_ms * 1000000u;
 	for (unsigned i = 0; i < o->nr_devices; i++) {
 		struct devproxy *d = vm->devices[i];
 
 		if (wait_first(d, deadline))
 			return -1;
+	}
+	return 0;
+}
+
+int devproxy_start_monitors(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct devproxy *d = vm->devices[i];
+
 		d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (d->stop_fd < 0 ||
 		    pthread_create(&d->monitor, NULL, monitor, d)) {

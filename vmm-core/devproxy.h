@@ -28,11 +28,15 @@ struct devproxy_stats {
 };
 
 /*
- * Listens on every --device-sock and waits, up to --device-wait, until each
- * device has attached (its PCI function is then on the bus, so call before
- * the MP table is written).  0, or -1 after printing why.
+ * Listens on every --device-sock, then waits, up to --device-wait, until
+ * each device has attached (its PCI function is then on the bus, so call
+ * before the MP table is written), then starts a monitor thread per device
+ * (after the sandbox: no thread exists before it).  0, or -1 after printing
+ * why.
  */
-int devproxy_start_all(struct vm *vm);
+int devproxy_listen_all(struct vm *vm);
+int devproxy_wait_all(struct vm *vm);
+int devproxy_start_monitors(struct vm *vm);
 /* Stops the monitors, closes everything, removes the sockets. */
 void devproxy_stop_all(struct vm *vm);
 

@@ -25,6 +25,8 @@ enum {
 	OPT_COALESCED_PIO,
 	OPT_POSTED_WRITES,
 	OPT_STATS_SOCK,
+	OPT_SANDBOX,
+	OPT_USER,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +47,8 @@ static const struct option long_opts[] = {
 	{ "coalesced-pio", required_argument, NULL, OPT_COALESCED_PIO },
 	{ "posted-writes", required_argument, NULL, OPT_POSTED_WRITES },
 	{ "stats-sock", required_argument, NULL, OPT_STATS_SOCK },
+	{ "sandbox", no_argument, NULL, OPT_SANDBOX },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -84,6 +88,10 @@ void options_usage(FILE *out, const char *prog)
 		"                          (on); off: every write waits for the device\n"
 		"      --stats-sock PATH   serve live counters (exits by kind, per-device\n"
 		"                          requests) on PATH: '%s stats PATH'\n"
+		"      --sandbox           once set up: no file system but the socket\n"
+		"                          directories, no capabilities, a seccomp\n"
+		"                          allow-list (a narrower one for vCPU threads)\n"
+		"      --user USER[:GROUP] with --sandbox: then run as this user\n"
 		"  -v, --verbose           log VM set-up and exits to stderr\n"
 		"  -h, --help              this text\n"
 		"      --version           version\n"
@@ -264,6 +272,12 @@ enum options_result options_parse(int argc, char **argv,
 		case OPT_STATS_SOCK:
 			o->stats_sock = optarg;
 			break;
+		case OPT_SANDBOX:
+			o->sandbox = true;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
 		case OPT_SERIAL:
 			if (parse_serial(optarg, o)) {
 				set_err(err, errlen,
@@ -317,6 +331,10 @@ enum options_result options_parse(int argc, char **argv,
 	}
 	if (!o->kernel) {
 		set_err(err, errlen, "no kernel given: use --kernel FILE (see --help)");
+		return OPTIONS_ERROR;
+	}
+	if (o->user && !o->sandbox) {
+		set_err(err, errlen, "--user needs --sandbox");
 		return OPTIONS_ERROR;
 	}
 	if (o->mem_mib > (UINT64_C(1) << 30)) {	/* 1 PiB: past any host */

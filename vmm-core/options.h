@@ -43,6 +43,8 @@ struct vmm_options {
 	bool coalesced_pio;	/* devices' coalescable ports cost no exit */
 	bool posted_writes;	/* device writes go through the posted rings */
 	const char *stats_sock;	/* live counters served here (NULL: none) */
+	bool sandbox;		/* --sandbox: ipc/sandbox.h once set up */
+	const char *user;	/* --user USER[:GROUP] then (NULL: stay) */
 };
 
 /* Outcome of options_parse(). */

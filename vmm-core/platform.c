@@ -164,8 +164,18 @@ static int start_console_input(struct vm *vm)
 			atexit(restore_tty);
 		}
 	}
-	if (pthread_create(&input_thread, NULL, input_main, vm))
+	return 0;
+}
+
+int platform_start(struct vm *vm)
+{
+	if (vm->opt->serial != SERIAL_STDIO)
+		return 0;
+	if (pthread_create(&input_thread, NULL, input_main, vm)) {
+		fprintf(stderr, "vmm-core: console input thread: %s\n",
+			strerror(errno));
 		return -1;
+	}
 	input_started = true;
 	return 0;
 }

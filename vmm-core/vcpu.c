@@ -11,7 +11,9 @@
 
 #include "cpuid.h"
 #include "devproxy.h"
+#include "fault.h"
 #include "pio.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -155,6 +157,7 @@ static void handle_io(struct vcpu *v)
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
 	v->exits_io++;
+	ipc_fault("pio");
 	for (uint32_t i = 0; i < run->io.count; i++, p += run->io.size) {
 		if (!pio_dispatch(v->vm->pio, v, run->io.port, p, run->io.size,
 				  out) && !out)
@@ -303,11 +306,17 @@ static bool handle_exit(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	char name[16];
+	char name[16], err[160];
 
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
 	this_run = v->run;
+	if (v->vm->sandbox &&
+	    sandbox_enter_vcpu(v->vm->sandbox, err, sizeof(err))) {
+		vm_request_end(v->vm, VM_END_ERROR, 0, "vCPU %u: --sandbox: %s",
+			       v->id, err);
+		return NULL;
+	}
 	while (!vm_ending(v->vm)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {

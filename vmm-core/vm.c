@@ -473,6 +473,8 @@ int vm_run(struct vm *vm)
 	pthread_condattr_t ca;
 	char err[160];
 
+	if (platform_start(vm))
+		return 1;
 	if (vm->opt->stats_sock &&
 	    ipc_stats_start(vm->opt->stats_sock, "vmm-core", stats_snapshot, vm,
 			    &stats, err, sizeof(err))) {

@@ -47,8 +47,11 @@ struct vcpu {
 	uint64_t coalesced_writes;	/* delivered from the coalesced ring */
 };
 
+struct sandbox;
+
 struct vm {
 	const struct vmm_options *opt;
+	const struct sandbox *sandbox;	/* vCPU threads add their filter */
 	const struct boot_images *images;
 	int kvm_fd, vm_fd;
 	int run_size;
@@ -104,6 +107,8 @@ int vcpu_signals_init(void);
 
 /* platform.c: the small in-core devices of a PC. */
 int platform_init(struct vm *vm);
+/* Starts the console input thread (after the sandbox: it inherits it). */
+int platform_start(struct vm *vm);
 void platform_fini(struct vm *vm);
 /* Wires in-core interrupt lines to KVM_IRQ_LINE. */
 void vm_set_irq(void *vm, unsigned gsi, bool level);

@@ -20,6 +20,18 @@
 # chip's state, and vmm-core exits 0.  Prints per process the time from
 # the kill to the first request the peer saw after it (median and max) and
 # lost and duplicated exchanges per kill, as "bench:" lines.  Root only.
+#
+# CRASH_E2E_SANDBOX=1: all three processes run with --sandbox (and, with
+# CRASH_E2E_USER=USER, --user USER), and a sandbox phase follows the fault
+# points: each process's /proc status shows the sandbox (seccomp filter, no
+# new privileges, no capabilities, the user), vmm-core's vCPU thread has
+# one filter more than its other threads; dev-pcnet's file-system lockdown
+# refuses an open; dev-pcnet and dev-net-backend each try a forbidden
+# system call (SPLITVMM_FAULT=...:syscall) and die of SIGSYS while the
+# guest rides through; vmm-core's device thread may make a memfd at a
+# re-attach.  After the run, vmm-core's vCPU filter is proved on its own:
+# a vCPU thread that tries memfd_create kills the VM with SIGSYS (and
+# without --sandbox the same try is allowed).
 set -u
 [ $# -ge 5 ] || { echo "usage: $0 ELF VMM DEV-PCNET DEV-NET-BACKEND KILLS [SEED]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +44,24 @@ points=(init reg-read reg-write tx-chain rx-handback irq-pending)
 host_ip=10.79.0.1 guest_ip=10.79.0.2 tap=svcrash0
 ns=splitvmm-crash-$$
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/crash-e2e.XXXXXX")
+sandbox=${CRASH_E2E_SANDBOX:-} user=${CRASH_E2E_USER:-}
+sb=() vmm_fault=
+if [ -n "$sandbox" ]; then
+	sb=(--sandbox ${user:+--user "$user"})
+	# The first re-attach (of the init fault's successor) makes memfds
+	# in vmm-core's device thread, and one more by fault injection.
+	vmm_fault=attach:2:memfd
+	if [ -n "$user" ]; then
+		id "$user" >/dev/null 2>&1 || { echo "SKIP: no user $user"; exit 77; }
+		chmod 0711 "$tmp"
+	fi
+fi
+# The sockets' directory: with --user it belongs to that user, who makes
+# sockets in it after the switch.
+run=$tmp/run
+mkdir "$run"
+[ -n "$user" ] && chown "$user" "$run"
+
 RANDOM=$seed
 echo "crash-e2e: seed $seed, $kills kills of each process, fault points: ${points[*]}"
 
@@ -64,14 +94,14 @@ start_pcnet() {	# start_pcnet [FAULT]
 	np=$((np + 1))
 	# Not through in_ns (a subshell): $! must be the process itself
 	# (ip netns exec and env exec it).
-	ip netns exec "$ns" env ${1:+SPLITVMM_FAULT=$1} "$pcnet" --connect "$tmp/pcnet.sock" \
-		--backend "$tmp/backend.sock" </dev/null >"$tmp/pcnet.$np.log" 2>&1 &
+	ip netns exec "$ns" env ${1:+SPLITVMM_FAULT=$1} "$pcnet" --connect "$run/pcnet.sock" \
+		--backend "$run/backend.sock" "${sb[@]}" </dev/null >"$tmp/pcnet.$np.log" 2>&1 &
 	pcnet_pid=$!
 }
-start_backend() {
+start_backend() {	# start_backend [FAULT]
 	nb=$((nb + 1))
-	ip netns exec "$ns" "$backend" --vhost-user "$tmp/backend.sock" --server --host "tap:$tap" \
-		</dev/null >"$tmp/backend.$nb.log" 2>&1 &
+	ip netns exec "$ns" env ${1:+SPLITVMM_FAULT=$1} "$backend" --vhost-user "$run/backend.sock" \
+		--server --host "tap:$tap" "${sb[@]}" </dev/null >"$tmp/backend.$nb.log" 2>&1 &
 	backend_pid=$!
 }
 # A generous guest run: the kills end it early by telling it nothing; the
@@ -81,13 +111,18 @@ in_ns timeout $((secs + 60)) python3 "$here/net-peer.py" rr-server $host_ip 7 $(
 	"$tmp/peer.log" >"$tmp/peer.out" 2>&1 &
 peer_pid=$!
 start_backend
-in_ns timeout $((secs + 60)) "$vmm" --kernel "$elf" --memory 64 \
+[ -n "$sandbox" ] && secs=$((secs + 12))	# the sandbox phase
+in_ns timeout $((secs + 60)) env ${vmm_fault:+SPLITVMM_FAULT=$vmm_fault} "$vmm" --kernel "$elf" --memory 64 \
 	--cmdline "test=rr ip=$guest_ip peer=$host_ip port=7 ms=$((secs * 1000)) stall_ms=5000" \
-	--device-sock "$tmp/pcnet.sock" --device-timeout 20000 --verbose \
+	--device-sock "$run/pcnet.sock" --device-timeout 20000 --verbose "${sb[@]}" \
 	</dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
 vmm_pid=$!
-for _ in $(seq 100); do [ -S "$tmp/pcnet.sock" ] && [ -S "$tmp/backend.sock" ] && break; sleep 0.05; done
-[ -S "$tmp/pcnet.sock" ] || die "vmm-core made no device socket"
+for _ in $(seq 100); do [ -S "$run/pcnet.sock" ] && [ -S "$run/backend.sock" ] && break; sleep 0.05; done
+[ -S "$run/pcnet.sock" ] || die "vmm-core made no device socket"
+if grep -q "Landlock is not available" "$tmp/vmm.log" "$tmp"/backend.*.log 2>/dev/null; then
+	echo "SKIP: $(grep -h -m1 "Landlock is not available" "$tmp/vmm.log" "$tmp"/backend.*.log)"
+	exit 77
+fi
 
 exchanges() { sed -n 's/^rr: \([0-9]*\) exchanges.*/\1/p' "$tmp/guest.log" | tail -n1; }
 wait_traffic() {	# until the guest reports more exchanges than $1
@@ -133,6 +168,77 @@ for k in "${!points[@]}"; do
 	kt+=("pcnet $t_death $(now) fault")
 done
 wait_traffic "$(exchanges)" "the fault points"
+
+# -- the sandbox --------------------------------------------------------------
+# field PID NAME: a field of /proc/PID/status.
+field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+sandboxed() {	# sandboxed PID NAME: the sandbox as /proc shows it
+	local f want_uid=0
+	[ "$(field "$1" Seccomp)" = 2 ] || die "$2: not under a seccomp filter"
+	[ "$(field "$1" NoNewPrivs)" = 1 ] || die "$2: no_new_privs not set"
+	for f in CapInh CapPrm CapEff CapBnd CapAmb; do
+		[ "$(field "$1" $f)" = 0000000000000000 ] || die "$2: $f is $(field "$1" $f)"
+	done
+	[ -n "$user" ] && want_uid=$(id -u "$user")
+	[ "$(field "$1" Uid | awk '{print $1 $2 $3 $4}')" = "$want_uid$want_uid$want_uid$want_uid" ] ||
+		die "$2: uids $(field "$1" Uid), not $want_uid"
+}
+# expect_sigsys PID WHO: PID dies of SIGSYS within 20 s.
+expect_sigsys() {
+	dead "$1" 20 || die "$2 did not reach its fault point in 20 s"
+	wait "$1" 2>/dev/null
+	local st=$?
+	[ "$st" = 159 ] || die "$2 ended with status $st, not 159 (SIGSYS)"
+}
+if [ -n "$sandbox" ]; then
+	vmm_real=
+	for p in $(pgrep -x vmm-core); do
+		tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "$run/pcnet.sock" && vmm_real=$p
+	done
+	[ -n "$vmm_real" ] || die "cannot find vmm-core's process"
+	sandboxed "$vmm_real" vmm-core
+	sandboxed "$pcnet_pid" dev-pcnet
+	sandboxed "$backend_pid" dev-net-backend
+	main_f=$(field "$vmm_real" Seccomp_filters) vcpu_f=
+	for t in /proc/"$vmm_real"/task/*; do
+		[ "$(cat "$t/comm")" = vcpu0 ] && vcpu_f=$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' "$t/status")
+	done
+	[ -n "$vcpu_f" ] && [ "$vcpu_f" -gt "$main_f" ] ||
+		die "vmm-core's vCPU thread has ${vcpu_f:-no} seccomp filters, its main thread $main_f"
+	grep -q "memfd_create was allowed" "$tmp/vmm.log" ||
+		die "vmm-core's device thread could not make a memfd at a re-attach"
+	echo "sandbox: seccomp, no_new_privs, no capabilities${user:+, user $user} in all three; vCPU filters $vcpu_f, other threads $main_f"
+
+	# dev-pcnet's file system: an open is refused, the device goes on.
+	kill -9 "$pcnet_pid"; dead "$pcnet_pid" 5; wait "$pcnet_pid" 2>/dev/null
+	t_death=$(now)
+	start_pcnet reg-write:3:open
+	kt+=("pcnet $t_death $(now) sandbox")
+	for _ in $(seq 200); do grep -q "open /etc/hostname: " "$tmp/pcnet.$np.log" && break; sleep 0.05; done
+	grep -q "open /etc/hostname: Permission denied" "$tmp/pcnet.$np.log" ||
+		die "dev-pcnet's file-system lockdown: $(grep -h "open /etc/hostname: " "$tmp/pcnet.$np.log")"
+	wait_traffic "$(exchanges)" "the open probe"
+	echo "sandbox: dev-pcnet's open of /etc/hostname refused, the device went on"
+
+	# A forbidden system call kills a device, and only the device.
+	kill -9 "$pcnet_pid"; dead "$pcnet_pid" 5; wait "$pcnet_pid" 2>/dev/null
+	start_pcnet reg-write:3:syscall
+	expect_sigsys "$pcnet_pid" dev-pcnet
+	grep -q "socket(AF_INET) at reg-write" "$tmp/pcnet.$np.log" || die "dev-pcnet died before its probe"
+	t_death=$(now)
+	start_pcnet
+	kt+=("pcnet $t_death $(now) sandbox")
+	wait_traffic "$(exchanges)" "dev-pcnet's forbidden system call"
+	kill -9 "$backend_pid"; dead "$backend_pid" 5; wait "$backend_pid" 2>/dev/null
+	start_backend tx:3:syscall
+	expect_sigsys "$backend_pid" dev-net-backend
+	grep -q "socket(AF_INET) at tx" "$tmp/backend.$nb.log" || die "dev-net-backend died before its probe"
+	t_death=$(now)
+	start_backend
+	kt+=("backend $t_death $(now) sandbox")
+	wait_traffic "$(exchanges)" "dev-net-backend's forbidden system call"
+	echo "sandbox: a forbidden system call killed dev-pcnet, then dev-net-backend (SIGSYS); the guest rode through"
+fi
 
 # -- random kills -------------------------------------------------------------
 for victim in pcnet backend; do
@@ -199,4 +305,18 @@ n = len(kills)
 print(f"bench: crash-lost-per-kill {lost / n:.2f} ({lost} exchanges in {n} kills)")
 print(f"bench: crash-dups-per-kill {(dups + gdups) / n:.2f} (peer saw {dups} repeated requests, guest {gdups} repeated replies)")
 PY
-echo "PASS crash isolation: ${#points[@]} fault points and $kills random kills of each process, seed $seed, $torn torn resumes rolled forward"
+if [ -n "$sandbox" ]; then
+	# vmm-core's vCPU filter: memfd_create, which its device threads may
+	# do, kills the VM from a vCPU thread; without the sandbox it works.
+	timeout 60 env SPLITVMM_FAULT=pio:20:memfd "$vmm" --kernel "$elf" --cmdline test=hello \
+		"${sb[@]}" </dev/null >"$tmp/vcpu.log" 2>&1
+	st=$?
+	[ "$st" = 159 ] && grep -q "memfd_create at pio" "$tmp/vcpu.log" &&
+		! grep -q "memfd_create was allowed" "$tmp/vcpu.log" ||
+		die "a vCPU thread's memfd_create: status $st, $(grep -h "fault injection" "$tmp/vcpu.log" | tail -n1)"
+	timeout 60 env SPLITVMM_FAULT=pio:20:memfd "$vmm" --kernel "$elf" --cmdline test=hello \
+		</dev/null >"$tmp/vcpu.log" 2>&1
+	grep -q "memfd_create was allowed" "$tmp/vcpu.log" || die "without --sandbox, a vCPU's memfd_create failed"
+	echo "sandbox: a vCPU thread's memfd_create killed vmm-core (SIGSYS); without --sandbox it is allowed"
+fi
+echo "PASS crash isolation: ${#points[@]} fault points and $kills random kills of each process, seed $seed, $torn torn resumes rolled forward${sandbox:+, all three sandboxed${user:+ as $user}}"

@@ -112,6 +112,13 @@ splitvmm)
 		st_pcnet=(--stats-sock "$tmp/pcnet.stats")
 		st_backend+=(--stats-sock "$tmp/backend.stats")
 	fi
+	# NET_E2E_SANDBOX=1: all three processes in their sandboxes
+	# (ipc/sandbox.h); NET_E2E_USER=U: and as user U.
+	if [ -n "${NET_E2E_SANDBOX:-}" ]; then
+		sb=(--sandbox ${NET_E2E_USER:+--user "$NET_E2E_USER"})
+		st_vmm+=("${sb[@]}") st_pcnet+=("${sb[@]}") st_backend+=("${sb[@]}")
+		[ -n "${NET_E2E_USER:-}" ] && chmod 0711 "$tmp"
+	fi
 	start_vmm() {
 		in_ns timeout "$t_vm" "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
 			--device-sock "$tmp/pcnet.sock" "${st_vmm[@]}" --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
@@ -285,4 +292,11 @@ cat "$tmp/guest.log"
 [ "$status" = 0 ] || die "guest ended with status $status"
 grep -q "TEST PASS $scenario" "$tmp/guest.log" || die "no TEST PASS $scenario"
 [ "$peer_rc" = 0 ] || die "the host side failed"
+if [ -n "${NET_E2E_SANDBOX:-}" ]; then
+	grep -q "^vmm-core: sandboxed" "$tmp/vmm.log" &&
+		grep -q "^dev-pcnet: attached .*, sandboxed" "$tmp/dev-pcnet.log" &&
+		grep -q "^dev-net-backend: listening .*, sandboxed" "$tmp/backend.log" ||
+		die "not all three processes say they ran sandboxed"
+	echo "all three processes sandboxed"
+fi
 echo "PASS $scenario on $mode"
