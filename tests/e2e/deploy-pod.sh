@@ -10,7 +10,9 @@
 # of its own, makes a network namespace with a persistent TAP (host side
 # 10.77.5.1, the guest 10.77.5.2), plays the manifest in it (hostNetwork:
 # the pod's network is that namespace) with the guest running test=rr
-# against net-peer.py's rr-server there, then SIGKILLs dev-pcnet's and
+# against net-peer.py's rr-server there, checks that every process runs
+# sandboxed (the manifest's --sandbox: a seccomp filter besides podman's,
+# no capabilities, no new privileges), then SIGKILLs dev-pcnet's and
 # dev-net-backend's process, twice each, in turn (kill -9 of the
 # container's .State.Pid: 'podman kill' is a user's stop, which no restart
 # policy undoes).  Each time podman must restart the container
@@ -128,6 +130,15 @@ wait_traffic() {	# until the guest reports more exchanges than $1 (20 s)
 }
 wait_traffic 0 "after the pod started"
 echo "pod $pod up, the guest exchanging with the peer ($(exchanges) exchanges)"
+# --sandbox took: each process has a seccomp filter of its own on top of
+# podman's (Seccomp_filters 2 or more), no capability left, no new privileges.
+for c in vmm-core dev-pcnet dev-net-backend; do
+	st=/proc/$(insp $c '{{.State.Pid}}')/status
+	f=$(awk '$1 == "Seccomp_filters:" { print $2 }' "$st")
+	[ "${f:-0}" -ge 2 ] && grep -q '^CapEff:[[:space:]]*0*$' "$st" && grep -q '^NoNewPrivs:[[:space:]]*1$' "$st" ||
+		die "$c is not sandboxed: $(grep -e ^Seccomp -e ^CapEff -e ^NoNewPrivs "$st" | tr '\n' ' ')"
+done
+echo "sandboxed: a seccomp filter of their own, no capabilities, no new privileges (vmm-core, dev-pcnet, dev-net-backend)"
 
 kt=()	# "container t_kill t_started" per kill
 # Twice each, so RestartCount goes 0, 1, 2: a restarted container is
