@@ -31,7 +31,8 @@
 #
 # NET_E2E_VMM_OPTS, NET_E2E_PCNET_OPTS, NET_E2E_BACKEND_OPTS: more options
 # for vmm-core, dev-pcnet, dev-net-backend (word lists; the benchmarks'
-# switches).
+# switches).  NET_E2E_VMM_CPUS, NET_E2E_DEV_CPUS: taskset CPU lists for
+# vmm-core and for the two device processes (QEMU takes the first).
 #
 # NET_E2E_STATS=1 (udp-echo only): every process also serves its live
 # counters (--stats-sock); once the peer is done, while the VM still
@@ -81,6 +82,9 @@ die() {
 }
 in_ns() { ip netns exec "$ns" "$@"; }
 
+pin_vmm=() pin_dev=()
+[ -n "${NET_E2E_VMM_CPUS:-}" ] && pin_vmm=(taskset -c "$NET_E2E_VMM_CPUS")
+[ -n "${NET_E2E_DEV_CPUS:-}" ] && pin_dev=(taskset -c "$NET_E2E_DEV_CPUS")
 ip netns add "$ns" || die "ip netns add $ns"
 in_ns ip link set lo up
 
@@ -103,7 +107,7 @@ case $mode in
 qemu)
 	command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
 	# TCG: QEMU's KVM path fails on this project's PVM hosts (MSR 0x10a).
-	in_ns timeout 120 qemu-system-x86_64 -machine pc -accel tcg -cpu max -m 64 \
+	in_ns timeout 120 "${pin_vmm[@]}" qemu-system-x86_64 -machine pc -accel tcg -cpu max -m 64 \
 		-display none -monitor none -serial stdio -no-reboot -nodefaults \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-netdev tap,id=n0,ifname=$tap,script=no,downscript=no \
@@ -127,7 +131,7 @@ splitvmm)
 		st_backend+=(--stats-sock "$tmp/backend.stats")
 	fi
 	start_vmm() {
-		in_ns timeout "$t_vm" "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
+		in_ns timeout "$t_vm" "${pin_vmm[@]}" "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
 			--device-sock "$tmp/pcnet.sock" "${st_vmm[@]}" ${NET_E2E_VMM_OPTS:-} --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
 		guest_pid=$!
 		pids+=("$guest_pid")
@@ -160,12 +164,12 @@ splitvmm)
 	*) echo "NET_E2E_HOST: tap, af-xdp or dpdk" >&2; exit 2 ;;
 	esac
 	start_backend() {
-		in_ns timeout "$t_dev" "${sup[@]}" "$backend" --vhost-user "$tmp/backend.sock" --server \
+		in_ns timeout "$t_dev" "${pin_dev[@]}" "${sup[@]}" "$backend" --vhost-user "$tmp/backend.sock" --server \
 			--host "$host_spec" "${st_backend[@]}" ${NET_E2E_BACKEND_OPTS:-} </dev/null >"$tmp/backend.log" 2>&1 &
 		pids+=($!)
 	}
 	start_pcnet() {	# it retries both connects: any start order works
-		in_ns timeout "$t_dev" "${sup[@]}" "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
+		in_ns timeout "$t_dev" "${pin_dev[@]}" "${sup[@]}" "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
 			"${st_pcnet[@]}" ${NET_E2E_PCNET_OPTS:-} </dev/null >"$tmp/dev-pcnet.log" 2>&1 &
 		pids+=($!)
 	}
