@@ -76,6 +76,7 @@ struct dev_pcnet {
 	uint8_t mac[6];
 	const char *stats_sock;		/* --stats-sock */
 	struct sandbox sb;		/* --sandbox, --user */
+	bool tx_single;			/* --tx-combine off */
 	/* Live counters: written on the devsrv thread, read by the stats one. */
 	uint64_t reads, writes, irq_asserts, timer_runs;
 	int irq_level;
@@ -260,7 +261,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--sandbox] [--user USER[:GROUP]]\n");
+	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--tx-combine on|off] [--sandbox] [--user USER[:GROUP]]\n");
 }
 
 static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
@@ -272,6 +273,7 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 		{ "mac", required_argument, NULL, 'm' },
 		{ "spin-ns", required_argument, NULL, 's' },
 		{ "stats-sock", required_argument, NULL, 'S' },
+		{ "tx-combine", required_argument, NULL, 'T' },
 		{ "sandbox", no_argument, NULL, 'X' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
@@ -315,6 +317,14 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 					optarg);
 				return -1;
 			}
+			break;
+		case 'T':	/* off: one frame per ring poll (Table 3's baseline) */
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(stderr, "dev-pcnet: --tx-combine: '%s' is not on or off\n",
+					optarg);
+				return -1;
+			}
+			d->tx_single = !strcmp(optarg, "off");
 			break;
 		case 'h':
 			usage();
@@ -462,6 +472,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* A successor drives INTA# as its predecessor left it. */
+	pcnet_set_tx_batch(d.dev, d.tx_single ? 1 : 0);
 	devsrv_set_irq(d.srv, pcnet_irq_level(d.dev) != 0);
 	if (devsrv_add_fd(d.srv, d.timer_fd, on_timer, &d)) {
 		fprintf(stderr, "dev-pcnet: cannot watch the poll timer\n");

@@ -280,6 +280,14 @@ uint32_t pcnet_rx_position(const struct pcnet *dev, uint32_t *ring_len);
 void pcnet_set_link(struct pcnet *dev, bool up);
 bool pcnet_link(const struct pcnet *dev);
 
+/*
+ * Send combining (on by default): a ring poll sends every frame the chip
+ * owns, up to a ring's worth.  @frames > 0 caps a poll at that many (1:
+ * the naive device, one frame per TDMD or poll, the next once the port
+ * completed it); 0 restores the default.  A setting of the process, not
+ * chip state: the driver cannot tell but by timing.
+ */
+void pcnet_set_tx_batch(struct pcnet *dev, uint32_t frames);
 /* Runs what is due at @now_ns (the TX ring poll). */
 void pcnet_timer(struct pcnet *dev, uint64_t now_ns);
 /* Next absolute deadline for pcnet_timer(), UINT64_MAX if none. */

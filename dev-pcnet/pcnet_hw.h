@@ -226,6 +226,7 @@ struct tx_pending {
 
 struct pcnet {
 	struct pcnet_state *st;
+	uint32_t tx_batch;		/* frames per ring poll; 0: no cap */
 	const struct guest_mem *mem;
 	struct pcnet_ops ops;
 	void *opaque;

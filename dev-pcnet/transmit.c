@@ -296,15 +296,21 @@ static uint32_t tx_room(const struct pcnet_state *st)
 					       : 0;
 }
 
+void pcnet_set_tx_batch(struct pcnet *dev, uint32_t frames)
+{
+	dev->tx_batch = frames;
+}
+
 void pcnet_tx_poll(struct pcnet *dev)
 {
 	struct pcnet_state *st = dev->st;
 	struct tx_frame f;
-	uint32_t done = 0;
+	uint32_t done = 0, frames = 0;
+	uint32_t cap = dev->tx_batch ? dev->tx_batch : UINT32_MAX;
 
 	st->csr[0] &= ~CSR0_TDMD;
 	/* At most a ring's worth of frames per poll: bounded, and fair. */
-	while (done < st->tx_len && (st->csr[0] & CSR0_TXON) &&
+	while (done < st->tx_len && frames < cap && (st->csr[0] & CSR0_TXON) &&
 	       !pcnet_stopped(st) && !pcnet_suspended(st)) {
 		uint32_t tmd2 = 0, seq = dev->tx_seq;
 		bool pending = false;
@@ -323,8 +329,10 @@ void pcnet_tx_poll(struct pcnet *dev)
 		case TX_UFLO:
 			tmd2 = TMD2_BUFF | TMD2_UFLO;
 			st->stats.tx_errors++;
+			frames++;
 			break;
 		case TX_SEND:
+			frames++;
 			st->tx_inflight_start = f.start;
 			st->tx_inflight_count = f.count;
 			tmd2 = tx_send(dev, &f, &pending);

@@ -22,6 +22,18 @@
 #   echoes, and logs every datagram to $tmp/rr.log); the crash tests run
 #   the same pair while killing the device processes
 #
+#   txbench: the guest transmits frames to nobody (tests/guest/scenarios/
+#   txbench.c; NET_E2E_TXBENCH holds its arguments, e.g. "driver=batch
+#   size=1514 frames=20000"); at its "ready" and "done" marks the harness
+#   writes NET_E2E_SNAP.before and .after: the host interface's rx_packets,
+#   each process's utime+stime in clock ticks and, on splitvmm, every
+#   process's live counters (tests/bench/run-table3.sh reads them)
+#
+# NET_E2E_VMM_OPTS, NET_E2E_PCNET_OPTS, NET_E2E_BACKEND_OPTS: more options
+# for vmm-core, dev-pcnet, dev-net-backend (word lists; the benchmarks'
+# switches).  NET_E2E_VMM_CPUS, NET_E2E_DEV_CPUS: taskset CPU lists for
+# vmm-core and for the two device processes (QEMU takes the first).
+#
 # NET_E2E_STATS=1 (udp-echo only): every process also serves its live
 # counters (--stats-sock); once the peer is done, while the VM still
 # runs, 'vmm-core stats' must show the traffic in each of them.
@@ -35,6 +47,7 @@
 # every process of the test; traffic never leaves it.  Root only (77
 # otherwise).  Every wait is bounded; the namespace and every process are
 # removed on exit.
+# shellcheck disable=SC2086 # NET_E2E_*_OPTS are option lists
 set -u
 mode=${1:-} scenario=${2:-} elf=${3:-}
 [ -n "$mode" ] && [ -n "$scenario" ] && [ -n "$elf" ] ||
@@ -69,6 +82,9 @@ die() {
 }
 in_ns() { ip netns exec "$ns" "$@"; }
 
+pin_vmm=() pin_dev=()
+[ -n "${NET_E2E_VMM_CPUS:-}" ] && pin_vmm=(taskset -c "$NET_E2E_VMM_CPUS")
+[ -n "${NET_E2E_DEV_CPUS:-}" ] && pin_dev=(taskset -c "$NET_E2E_DEV_CPUS")
 ip netns add "$ns" || die "ip netns add $ns"
 in_ns ip link set lo up
 
@@ -81,6 +97,8 @@ udp-send) cmdline="test=udp-send ip=$guest_ip peer=$host_ip port=9 bytes=4000000
 serve) cmdline="test=udp-echo ip=$guest_ip peer=$host_ip port=7 count=0 ms=0"
 	NET_E2E_STATS=1 t_vm=0 t_dev=0 ;;	# timeout 0: none
 multicast) cmdline="test=multicast ip=$guest_ip peer=$host_ip join=239.1.1.1 port=4950 ms=20000" ;;
+txbench) cmdline="test=txbench ip=$guest_ip peer=$host_ip ${NET_E2E_TXBENCH:-}"
+	NET_E2E_STATS=1 ;;
 rr) cmdline="test=rr ip=$guest_ip peer=$host_ip port=7 ms=8000 timeout_ms=20 ping_every=16 stall_ms=5000 canary_kib=1024 arp_ms=10000" ;;
 *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
@@ -89,12 +107,12 @@ case $mode in
 qemu)
 	command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
 	# TCG: QEMU's KVM path fails on this project's PVM hosts (MSR 0x10a).
-	in_ns timeout 120 qemu-system-x86_64 -machine pc -accel tcg -cpu max -m 64 \
+	in_ns timeout 120 "${pin_vmm[@]}" qemu-system-x86_64 -machine pc -accel tcg -cpu max -m 64 \
 		-display none -monitor none -serial stdio -no-reboot -nodefaults \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-netdev tap,id=n0,ifname=$tap,script=no,downscript=no \
 		-device pcnet,netdev=n0,romfile= \
-		-kernel "$elf" -append "$cmdline" </dev/null >"$tmp/guest.log" 2>&1 &
+		-name "$tmp/qemu.marker" -kernel "$elf" -append "$cmdline" </dev/null >"$tmp/guest.log" 2>&1 &
 	guest_pid=$!
 	pids+=("$guest_pid")
 	;;
@@ -120,8 +138,8 @@ splitvmm)
 		[ -n "${NET_E2E_USER:-}" ] && chmod 0711 "$tmp"
 	fi
 	start_vmm() {
-		in_ns timeout "$t_vm" "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
-			--device-sock "$tmp/pcnet.sock" "${st_vmm[@]}" --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
+		in_ns timeout "$t_vm" "${pin_vmm[@]}" "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
+			--device-sock "$tmp/pcnet.sock" "${st_vmm[@]}" ${NET_E2E_VMM_OPTS:-} --verbose </dev/null >"$tmp/guest.log" 2>"$tmp/vmm.log" &
 		guest_pid=$!
 		pids+=("$guest_pid")
 	}
@@ -153,13 +171,13 @@ splitvmm)
 	*) echo "NET_E2E_HOST: tap, af-xdp or dpdk" >&2; exit 2 ;;
 	esac
 	start_backend() {
-		in_ns timeout "$t_dev" "${sup[@]}" "$backend" --vhost-user "$tmp/backend.sock" --server \
-			--host "$host_spec" "${st_backend[@]}" </dev/null >"$tmp/backend.log" 2>&1 &
+		in_ns timeout "$t_dev" "${pin_dev[@]}" "${sup[@]}" "$backend" --vhost-user "$tmp/backend.sock" --server \
+			--host "$host_spec" "${st_backend[@]}" ${NET_E2E_BACKEND_OPTS:-} </dev/null >"$tmp/backend.log" 2>&1 &
 		pids+=($!)
 	}
 	start_pcnet() {	# it retries both connects: any start order works
-		in_ns timeout "$t_dev" "${sup[@]}" "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
-			"${st_pcnet[@]}" </dev/null >"$tmp/dev-pcnet.log" 2>&1 &
+		in_ns timeout "$t_dev" "${pin_dev[@]}" "${sup[@]}" "$pcnet" --connect "$tmp/pcnet.sock" --backend "$tmp/backend.sock" \
+			"${st_pcnet[@]}" ${NET_E2E_PCNET_OPTS:-} </dev/null >"$tmp/dev-pcnet.log" 2>&1 &
 		pids+=($!)
 	}
 	# NET_E2E_ORDER: the three processes in another order (issue 6: any).
@@ -199,6 +217,8 @@ if grep -q 'built without' "$tmp/backend.log" 2>/dev/null; then
 	exit 77
 fi
 in_ns ip link show $tap >/dev/null 2>&1 || die "no $tap in the namespace after 10 s"
+# No IPv6 chatter (router solicitations, MLD) towards the guest.
+in_ns sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" 2>/dev/null
 in_ns ip addr add $host_ip/24 dev $tap
 in_ns ip link set $tap up
 
@@ -240,6 +260,53 @@ if [ "$scenario" = serve ]; then
 EOF
 	wait "$guest_pid"
 	die "the VM ended (status $?)"
+fi
+
+# snapshot FILE: what txbench's marks call for (see the top).
+snapshot() {
+	local k pid
+	{
+		# CPU first: the guest spins through its pause, so the
+		# sooner the better (both marks alike, the slack cancels).
+		if [ "$mode" = qemu ]; then
+			for pid in $(pgrep -f -- "$tmp/qemu.marker"); do
+				echo "cpu qemu $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/"$pid"/stat)"
+			done
+		else
+			for k in vmm pcnet backend; do
+				[ -n "${stat_pid[$k]:-}" ] && echo "cpu $k $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/"${stat_pid[$k]}"/stat)"
+			done
+			for k in vmm pcnet backend; do
+				"$vmm" stats "$tmp/$k.stats" >"$tmp/$k.snap" 2>&1 || echo "stats $k failed"
+				sed -n "s/^  \([a-z0-9_.]*\)  *\([0-9]*\).*/$k.\1 \2/p" "$tmp/$k.snap"
+			done
+		fi
+		echo "host_rx $(in_ns cat /sys/class/net/$tap/statistics/rx_packets)"
+	} >"$1"
+}
+if [ "$scenario" = txbench ]; then
+	[ -n "${NET_E2E_SNAP:-}" ] || { echo "txbench: set NET_E2E_SNAP" >&2; exit 2; }
+	# Each process's pid, from its counters (wrappers sit between).
+	declare -A stat_pid
+	if [ "$mode" = splitvmm ]; then
+		for k in vmm pcnet backend; do
+			for _ in $(seq 100); do
+				stat_pid[$k]=$("$vmm" stats "$tmp/$k.stats" 2>/dev/null |
+					sed -n 's/^process [^ ]* \([0-9]*\)$/\1/p' | head -n1)
+				[ -n "${stat_pid[$k]}" ] && break
+				sleep 0.05
+			done
+		done
+	fi
+	for mark in ready finished; do
+		for _ in $(seq 12000); do
+			grep -q "^txbench: $mark" "$tmp/guest.log" && break
+			kill -0 "$guest_pid" 2>/dev/null || break
+			sleep 0.01
+		done
+		grep -q "^txbench: $mark" "$tmp/guest.log" || die "no 'txbench: $mark' from the guest"
+		if [ $mark = ready ]; then snapshot "$NET_E2E_SNAP.before"; else snapshot "$NET_E2E_SNAP.after"; fi
+	done
 fi
 
 cap_pid=

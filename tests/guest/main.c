@@ -33,6 +33,7 @@ static const struct scenario scenarios[] = {
 	{ "multicast", scenario_multicast },
 	{ "pcnet-wire", scenario_pcnet_wire },
 	{ "rr", scenario_rr },
+	{ "txbench", scenario_txbench },
 };
 
 static __noreturn void unknown(const char *name)

@@ -92,6 +92,23 @@ void net_group_mac(uint32_t g, uint8_t mac[6]);
 /* The filter bit (0-63) a multicast address hashes to: the top 6 bits of
  * the little-endian CRC-32 of the address, as the chip computes it. */
 unsigned int net_ladrf_bit(const uint8_t mac[6]);
+/*
+ * Raw frames, for the TX benchmark (scenario txbench).  net_tx_frame()
+ * queues one frame of @len bytes (no FCS) on the TX ring, false if the
+ * ring is full; NET_TX_NOKICK: no TDMD (the caller kicks once per batch
+ * with net_tx_kick()), NET_TX_LTINT: TMD1's LTINT on it (TINT for it
+ * alone once net_tx_ltint() set CSR5 TOKINTD | LTINTEN).
+ * net_tx_reclaim() takes back what the chip returned (descriptor reads,
+ * no port access) and gives the number still in flight.
+ */
+#define NET_TX_NOKICK		0x1
+#define NET_TX_LTINT		0x2
+bool net_tx_frame(struct net *n, const uint8_t *frame, uint32_t len,
+		  unsigned int flags);
+void net_tx_kick(struct net *n);
+unsigned int net_tx_reclaim(struct net *n);
+unsigned int net_tx_ring_size(void);
+void net_tx_ltint(struct net *n);
 /* Parses a dotted quad; false on junk. */
 bool net_parse_ip(const char *s, uint32_t *ip);
 

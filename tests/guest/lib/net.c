@@ -251,7 +251,7 @@ static bool joined(const struct net *n, uint32_t dst)
  * Descriptor Table Entry"), as pcnet32 does with fragments.
  */
 static bool send_chain(struct net *n, const uint8_t *a, uint32_t alen,
-		       const uint8_t *b, uint32_t blen)
+		       const uint8_t *b, uint32_t blen, unsigned int flags)
 {
 	struct drv *d = n->priv;
 	unsigned int need = b ? 2 : 1;
@@ -278,20 +278,59 @@ static bool send_chain(struct net *n, const uint8_t *a, uint32_t alen,
 		n->st.tx_chains++;
 	} else {
 		pcn_wmb();
-		t0->status = D_OWN | D_STP | D_ENP;
+		t0->status = D_OWN | D_STP | D_ENP |
+			     (flags & NET_TX_LTINT ? T_LTINT : 0);
 	}
 	pcn_wmb();
 	d->cur_tx += need;
 	n->st.tx_frames++;
 	n->st.tx_bytes += alen + blen;
 	/* pcnet32_start_xmit(): CSR0 = IENA | TDMD. */
-	pcn_csr_wr(&n->p, 0, C0_IENA | C0_TDMD);
+	if (!(flags & NET_TX_NOKICK))
+		net_tx_kick(n);
 	return true;
 }
 
 static bool send_frame(struct net *n, const uint8_t *frame, uint32_t len)
 {
-	return send_chain(n, frame, len, NULL, 0);
+	return send_chain(n, frame, len, NULL, 0, 0);
+}
+
+void net_tx_kick(struct net *n)
+{
+	pcn_csr_wr(&n->p, 0, C0_IENA | C0_TDMD);
+}
+
+bool net_tx_frame(struct net *n, const uint8_t *frame, uint32_t len,
+		  unsigned int flags)
+{
+	if (len < ETH_HLEN || len > NET_MAX_FRAME)
+		return false;
+	return send_chain(n, frame, len, NULL, 0, flags);
+}
+
+/* pcnet32_tx(): descriptors the chip handed back, read from memory only. */
+unsigned int net_tx_reclaim(struct net *n)
+{
+	struct drv *d = n->priv;
+
+	while (d->dirty_tx != d->cur_tx &&
+	       !(d->tx[d->dirty_tx % TX_SIZE].status & D_OWN))
+		d->dirty_tx++;
+	return d->cur_tx - d->dirty_tx;
+}
+
+unsigned int net_tx_ring_size(void)
+{
+	return TX_SIZE;
+}
+
+void net_tx_ltint(struct net *n)
+{
+	uint16_t csr5 = pcn_csr_rd(&n->p, 5);
+
+	/* CSR5 TOKINTD | LTINTEN (datasheet bits 15, 14). */
+	pcn_csr_wr(&n->p, 5, (uint16_t)(csr5 | 0xc000));
 }
 
 static void input(struct net *n, const uint8_t *f, uint32_t len);
@@ -302,9 +341,7 @@ static unsigned int service(struct net *n)
 	struct drv *d = n->priv;
 	unsigned int got = 0;
 
-	while (d->dirty_tx != d->cur_tx &&
-	       !(d->tx[d->dirty_tx % TX_SIZE].status & D_OWN))
-		d->dirty_tx++;
+	net_tx_reclaim(n);
 	for (unsigned int k = 0; k < RX_SIZE; k++) {
 		volatile struct pcn_desc *r = &d->rx[d->cur_rx];
 		uint16_t st = r->status;
@@ -607,7 +644,7 @@ static bool udp_send(struct net *n, uint16_t sport, uint16_t dport,
 	/* A full ring drains as the chip sends: wait for it, bounded. */
 	end = deadline_us(1000000);
 	for (;;) {
-		sent = split ? send_chain(n, f, hlen, data, len) :
+		sent = split ? send_chain(n, f, hlen, data, len, 0) :
 			       send_frame(n, f, hlen + len);
 		if (sent)
 			return true;

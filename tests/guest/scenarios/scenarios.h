@@ -28,5 +28,6 @@ void scenario_udp_echo(void);
 void scenario_multicast(void);
 void scenario_pcnet_wire(void);
 void scenario_rr(void);
+void scenario_txbench(void);
 
 #endif /* GUEST_SCENARIOS_H */

@@ -117,6 +117,35 @@ static void pcnet_tx_send_combining_one_interrupt_per_demand(void **s)
 	assert_int_equal(b->irq_rises, 1);
 }
 
+static void pcnet_tx_without_send_combining_one_frame_per_demand(void **s)
+{
+	struct bench *b = *s;
+	uint8_t f[64];
+
+	pcnet_set_tx_batch(b->dev, 1);
+	chip_start(b, 2, 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		make_frame(f, peer, sizeof(f), (uint8_t)i);
+		memcpy(b->ram + TXBUF_GPA + i * TXBUF_STRIDE, f, sizeof(f));
+		tmd_put(b, i, TXBUF_GPA + i * TXBUF_STRIDE, sizeof(f),
+			OWN | STP | ENP);
+	}
+	b->irq_rises = 0;
+	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
+	assert_int_equal(b->ntx, 1);
+	assert_false(tmd_status(b, 0) & OWN);
+	assert_true(tmd_status(b, 1) & OWN);
+	/* The next demand takes the next frame, in ring order. */
+	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
+	assert_int_equal(b->ntx, 2);
+	assert_int_equal(b->tx[1].data[20], 21);
+	/* Back to the default: the rest in one poll. */
+	pcnet_set_tx_batch(b->dev, 0);
+	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
+	assert_int_equal(b->ntx, 3);
+	assert_false(tmd_status(b, 2) & OWN);
+}
+
 static void pcnet_tx_ring_wraps_around(void **s)
 {
 	struct bench *b = *s;
@@ -391,6 +420,7 @@ int main(void)
 		T(pcnet_tx_chained_frame_hands_out_segments_in_order),
 		T(pcnet_tx_releases_descriptors_only_after_port_returns),
 		T(pcnet_tx_send_combining_one_interrupt_per_demand),
+		T(pcnet_tx_without_send_combining_one_frame_per_demand),
 		T(pcnet_tx_ring_wraps_around),
 		T(pcnet_tx_apad_pads_short_frames_to_60),
 		T(pcnet_tx_chain_without_enp_sets_buff_uflo_and_stops),

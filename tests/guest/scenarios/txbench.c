@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bulk transmit for the Table 3 benchmark (tests/bench/run-table3.sh):
+ *
+ *   test=txbench ip=A peer=B [driver=linux|batch] [size=S] [frames=N]
+ *                [pause_ms=P]
+ *
+ * N frames of S bytes (60..1514, no FCS) to a unicast address nobody on
+ * the host owns (the host's interface counts and drops them: no replies
+ * come back to disturb the count), ethertype 0x88b5 (local experimental).
+ *
+ *   driver=linux: pcnet32's pattern at one frame per interrupt: queue a
+ *       frame, CSR0 = IENA | TDMD, wait for the interrupt, handle it
+ *       (read CSR0, acknowledge, reclaim, IENA again), then the next.
+ *   driver=batch: a batching driver: CSR5 TOKINTD | LTINTEN, fill every
+ *       free descriptor, LTINT on the last, one TDMD per batch; refills
+ *       when half the ring came back, read from the descriptors; the one
+ *       interrupt per batch is handled as above.
+ *
+ * The timed part prints nothing (the console is port I/O too): "txbench:
+ * ready" before it and "txbench: finished" after it are each followed by P ms
+ * (default 1000) without port I/O, in which the harness reads the
+ * processes' counters.  Prints frames/s and Mbit/s as the guest saw them
+ * (first frame queued to the last descriptor back).
+ */
+#include "net.h"
+#include "scenarios.h"
+
+#define TXBENCH_ETHERTYPE	0x88b5
+#define IRQ_WAIT_US		1000000
+
+static void build(uint8_t *f, uint32_t len, const struct net *n, uint64_t seq)
+{
+	static const uint8_t dst[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
+
+	memcpy(f, dst, 6);
+	memcpy(f + 6, n->p.mac, 6);
+	f[12] = TXBENCH_ETHERTYPE >> 8;
+	f[13] = TXBENCH_ETHERTYPE & 0xff;
+	memcpy(f + ETH_HLEN, &seq, sizeof(seq));
+	for (uint32_t i = ETH_HLEN + 8; i < len; i++)
+		f[i] = (uint8_t)i;
+}
+
+static void run_linux(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
+{
+	for (uint64_t i = 0; i < frames; i++) {
+		uint64_t irqs = n->st.irqs, end;
+
+		memcpy(f + ETH_HLEN, &i, sizeof(i));
+		if (!net_tx_frame(n, f, size, 0))
+			fail(EXIT_FAIL, "TX ring full at frame %llu",
+			     (unsigned long long)i);
+		/* One frame per interrupt: its TINT is awaited. */
+		end = deadline_us(IRQ_WAIT_US);
+		while (n->st.irqs == irqs || net_tx_reclaim(n)) {
+			net_poll(n, 1000);
+			if (deadline_passed(end))
+				fail(EXIT_FAIL, "no TX interrupt for frame %llu in 1 s",
+				     (unsigned long long)i);
+		}
+	}
+}
+
+static void run_batch(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
+{
+	unsigned int ring = net_tx_ring_size();
+	uint64_t queued = 0;
+
+	net_tx_ltint(n);
+	while (queued < frames) {
+		unsigned int room = ring - net_tx_reclaim(n);
+		uint64_t end;
+
+		if (room > frames - queued)
+			room = (unsigned int)(frames - queued);
+		for (unsigned int k = 0; k < room; k++, queued++) {
+			memcpy(f + ETH_HLEN, &queued, sizeof(queued));
+			if (!net_tx_frame(n, f, size,
+					  NET_TX_NOKICK |
+					  (k + 1 == room ? NET_TX_LTINT : 0)))
+				fail(EXIT_FAIL, "TX ring full at frame %llu",
+				     (unsigned long long)queued);
+		}
+		net_tx_kick(n);
+		/* Refill once half the ring is back (memory reads only). */
+		end = deadline_us(IRQ_WAIT_US);
+		while (net_tx_reclaim(n) > ring / 2) {
+			net_poll(n, 0);
+			if (deadline_passed(end))
+				fail(EXIT_FAIL, "TX ring stuck at frame %llu",
+				     (unsigned long long)queued);
+		}
+	}
+}
+
+void scenario_txbench(void)
+{
+	uint64_t frames = param_u64("frames", 10000), size = param_u64("size", 1514);
+	uint64_t pause_ms = param_u64("pause_ms", 1000), t0, us, end;
+	const char *drv = param("driver");
+	static uint8_t f[NET_MAX_FRAME];
+	bool batch;
+	uint32_t ip, peer;
+	const char *a = param("ip"), *b = param("peer");
+	struct net n;
+
+	if (!drv)
+		drv = "linux";
+	batch = !strcmp(drv, "batch");
+	if (!batch && strcmp(drv, "linux"))
+		fail(EXIT_USAGE, "driver=linux or driver=batch");
+	if (size < 60 || size > NET_MAX_FRAME || !frames)
+		fail(EXIT_USAGE, "size must be 60..%u, frames at least 1",
+		     NET_MAX_FRAME);
+	if (!a || !b || !net_parse_ip(a, &ip) || !net_parse_ip(b, &peer))
+		fail(EXIT_USAGE, "%s needs ip=A.B.C.D and peer=A.B.C.D", test_name);
+	time_init();
+	net_open(&n, ip, peer);
+	build(f, (uint32_t)size, &n, 0);
+	printf("txbench: ready driver=%s size=%llu frames=%llu\n", drv,
+	       (unsigned long long)size, (unsigned long long)frames);
+	udelay(pause_ms * 1000);
+	t0 = rdtsc();
+	if (batch)
+		run_batch(&n, f, (uint32_t)size, frames);
+	else
+		run_linux(&n, f, (uint32_t)size, frames);
+	end = deadline_us(IRQ_WAIT_US);
+	while (net_tx_reclaim(&n) && !deadline_passed(end))
+		;
+	us = tsc_to_us(rdtsc() - t0);
+	if (net_tx_reclaim(&n))
+		fail(EXIT_FAIL, "%u frames never came back", net_tx_reclaim(&n));
+	/* Acknowledge the last batch's interrupt before the counters stop. */
+	net_poll(&n, 1000);
+	printf("txbench: finished\n");
+	udelay(pause_ms * 1000);
+	printf("txbench: %llu frames of %llu bytes in %llu us, %llu interrupts\n",
+	       (unsigned long long)frames, (unsigned long long)size,
+	       (unsigned long long)us, (unsigned long long)n.st.irqs);
+	if (us) {
+		printf("bench: txbench-frames-per-s %llu\n",
+		       (unsigned long long)(frames * 1000000 / us));
+		printf("bench: txbench-kbit-per-s %llu\n",
+		       (unsigned long long)(frames * size * 8 * 1000 / us));
+	}
+	net_close(&n);
+}
