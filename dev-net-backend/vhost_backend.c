@@ -990,18 +990,23 @@ static int kick_fd(const struct vb_queue *q)
 	return q->running ? q->kick_fd : -1;
 }
 
-/* Before sleeping: ask for kicks again; true if work came meanwhile. */
+/*
+ * Before sleeping: ask for kicks again; true if work came meanwhile.  Also
+ * when kicks were never off: the avail_event a pop stored may still sit in
+ * this CPU's store buffer while the driver reads the old one and skips its
+ * kick, so the fence and second look of enable_kick are needed every time.
+ */
 static bool arm_kicks(struct vhost_backend *vb)
 {
 	struct vb_queue *tx = &vb->q[VB_TXQ], *rx = &vb->q[VB_RXQ];
 	bool work = false;
 
-	if (queue_usable(tx) && !tx->kick_on) {
+	if (queue_usable(tx)) {
 		tx->kick_on = true;
 		if (virtq_dev_enable_kick(&tx->vq))
 			work = tx->more = true;
 	}
-	if (queue_usable(rx) && vb->rx_wait && !rx->kick_on) {
+	if (queue_usable(rx) && vb->rx_wait) {
 		rx->kick_on = true;
 		if (virtq_dev_enable_kick(&rx->vq)) {
 			vb->rx_wait = false;

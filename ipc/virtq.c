@@ -505,6 +505,17 @@ void *virtq_drv_get_used(struct virtq_drv *q, uint32_t *len)
 		return NULL;
 	idx = le16toh(LOAD_ACQ(&q->used->idx));
 	n = (uint16_t)(idx - q->last_used);
+	if (!n && q->event_idx && !q->no_cb) {
+		/*
+		 * Empty, but our last used_event store may still sit in this
+		 * CPU's store buffer: a device that pushed meanwhile read the
+		 * older value and saw no need to call.  Fence, then look
+		 * again, or that entry waits for a call that never comes.
+		 */
+		FULL_FENCE();
+		idx = le16toh(LOAD_ACQ(&q->used->idx));
+		n = (uint16_t)(idx - q->last_used);
+	}
 	if (!n)
 		return NULL;
 	/* More used than in flight is impossible from an honest device. */
