@@ -33,6 +33,8 @@
  */
 #define LL_CREATE_RULESET_VERSION	(1u << 0)
 #define LL_RULE_PATH_BENEATH		1
+#define LL_FS_READ_FILE			(1ull << 2)
+#define LL_FS_READ_DIR			(1ull << 3)
 #define LL_FS_REMOVE_FILE		(1ull << 5)
 #define LL_FS_MAKE_SOCK			(1ull << 9)
 #define LL_FS_V1			((1ull << 13) - 1)	/* EXECUTE..MAKE_SYM */
@@ -229,7 +231,7 @@ static int lock_fs(const struct sandbox *sb, char *err, size_t errlen)
 	 * reads /proc/self/maps: the sanitizer build lets it. */
 	{
 		struct ll_path_beneath_attr pb = {
-			.allowed_access = (1ull << 2) | (1ull << 3),	/* READ_FILE, READ_DIR */
+			.allowed_access = LL_FS_READ_FILE | LL_FS_READ_DIR,
 			.parent_fd = open("/proc", O_PATH | O_CLOEXEC),
 		};
 

@@ -131,11 +131,9 @@ splitvmm)
 		st_backend+=(--stats-sock "$tmp/backend.stats")
 	fi
 	# NET_E2E_SANDBOX=1: all three processes in their sandboxes
-	# (ipc/sandbox.h); NET_E2E_USER=U: and as user U.
+	# (ipc/sandbox.h; crash-e2e.sh tests --user).
 	if [ -n "${NET_E2E_SANDBOX:-}" ]; then
-		sb=(--sandbox ${NET_E2E_USER:+--user "$NET_E2E_USER"})
-		st_vmm+=("${sb[@]}") st_pcnet+=("${sb[@]}") st_backend+=("${sb[@]}")
-		[ -n "${NET_E2E_USER:-}" ] && chmod 0711 "$tmp"
+		st_vmm+=(--sandbox) st_pcnet+=(--sandbox) st_backend+=(--sandbox)
 	fi
 	start_vmm() {
 		in_ns timeout "$t_vm" "${pin_vmm[@]}" "$vmm" --kernel "$elf" --cmdline "$cmdline" --memory 64 \
@@ -262,6 +260,8 @@ EOF
 	die "the VM ended (status $?)"
 fi
 
+# cpu_ticks PID: its utime + stime (the fields after the comm's ')').
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 # snapshot FILE: what txbench's marks call for (see the top).
 snapshot() {
 	local k pid
@@ -270,11 +270,11 @@ snapshot() {
 		# sooner the better (both marks alike, the slack cancels).
 		if [ "$mode" = qemu ]; then
 			for pid in $(pgrep -f -- "$tmp/qemu.marker"); do
-				echo "cpu qemu $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/"$pid"/stat)"
+				echo "cpu qemu $(cpu_ticks "$pid")"
 			done
 		else
 			for k in vmm pcnet backend; do
-				[ -n "${stat_pid[$k]:-}" ] && echo "cpu $k $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/"${stat_pid[$k]}"/stat)"
+				[ -n "${stat_pid[$k]:-}" ] && echo "cpu $k $(cpu_ticks "${stat_pid[$k]}")"
 			done
 			for k in vmm pcnet backend; do
 				"$vmm" stats "$tmp/$k.stats" >"$tmp/$k.snap" 2>&1 || echo "stats $k failed"

@@ -97,18 +97,26 @@ static void pcnet_tx_releases_descriptors_only_after_port_returns(void **s)
 	assert_false(tmd_status(b, 2) & OWN);
 }
 
-static void pcnet_tx_send_combining_one_interrupt_per_demand(void **s)
+/* N one-descriptor 64-byte frames, frame i in descriptor i, owned by the
+ * chip. */
+static void queue_frames(struct bench *b, unsigned int n)
 {
-	struct bench *b = *s;
 	uint8_t f[64];
 
-	chip_start(b, 2, 0);
-	for (unsigned int i = 0; i < 5; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		make_frame(f, peer, sizeof(f), (uint8_t)i);
 		memcpy(b->ram + TXBUF_GPA + i * TXBUF_STRIDE, f, sizeof(f));
 		tmd_put(b, i, TXBUF_GPA + i * TXBUF_STRIDE, sizeof(f),
 			OWN | STP | ENP);
 	}
+}
+
+static void pcnet_tx_send_combining_one_interrupt_per_demand(void **s)
+{
+	struct bench *b = *s;
+
+	chip_start(b, 2, 0);
+	queue_frames(b, 5);
 	b->irq_rises = 0;
 	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
 	assert_int_equal(b->ntx, 5);
@@ -120,16 +128,10 @@ static void pcnet_tx_send_combining_one_interrupt_per_demand(void **s)
 static void pcnet_tx_without_send_combining_one_frame_per_demand(void **s)
 {
 	struct bench *b = *s;
-	uint8_t f[64];
 
 	pcnet_set_tx_batch(b->dev, 1);
 	chip_start(b, 2, 0);
-	for (unsigned int i = 0; i < 3; i++) {
-		make_frame(f, peer, sizeof(f), (uint8_t)i);
-		memcpy(b->ram + TXBUF_GPA + i * TXBUF_STRIDE, f, sizeof(f));
-		tmd_put(b, i, TXBUF_GPA + i * TXBUF_STRIDE, sizeof(f),
-			OWN | STP | ENP);
-	}
+	queue_frames(b, 3);
 	b->irq_rises = 0;
 	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
 	assert_int_equal(b->ntx, 1);
