@@ -77,6 +77,7 @@ struct dev_pcnet {
 	const char *stats_sock;		/* --stats-sock */
 	struct sandbox sb;		/* --sandbox, --user */
 	bool tx_single;			/* --tx-combine off */
+	bool rdp_late;			/* --coalesce-rdp on */
 	/* Live counters: written on the devsrv thread, read by the stats one. */
 	uint64_t reads, writes, irq_asserts, timer_runs;
 	int irq_level;
@@ -261,7 +262,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--tx-combine on|off] [--sandbox] [--user USER[:GROUP]]\n");
+	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--tx-combine on|off] [--coalesce-rdp on|off] [--sandbox] [--user USER[:GROUP]]\n");
 }
 
 static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
@@ -274,6 +275,7 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 		{ "spin-ns", required_argument, NULL, 's' },
 		{ "stats-sock", required_argument, NULL, 'S' },
 		{ "tx-combine", required_argument, NULL, 'T' },
+		{ "coalesce-rdp", required_argument, NULL, 'R' },
 		{ "sandbox", no_argument, NULL, 'X' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
@@ -325,6 +327,14 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 				return -1;
 			}
 			d->tx_single = !strcmp(optarg, "off");
+			break;
+		case 'R':	/* off: only RAP and BDP writes may be late */
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(stderr, "dev-pcnet: --coalesce-rdp: '%s' is not on or off\n",
+					optarg);
+				return -1;
+			}
+			d->rdp_late = !strcmp(optarg, "on");
 			break;
 		case 'h':
 			usage();
@@ -385,7 +395,7 @@ static void stats_snapshot(FILE *f, void *opaque)
 	ipc_stat(f, "vhost.rx.queue_stops", vs.rx_ring_stops);
 }
 
-static void describe(struct dp_hello *h)
+static void describe(struct dp_hello *h, bool rdp)
 {
 	memset(h, 0, sizeof(*h));
 	h->version = DP_VERSION;
@@ -404,13 +414,16 @@ static void describe(struct dp_hello *h)
 	 * Writes to 0x12-0x17 may arrive late (KVM coalesced PIO): WIO RAP,
 	 * WIO RESET (writes ignored), WIO BDP and DWIO RAP.  Selecting a
 	 * register or writing a BCR has no effect the guest can see before
-	 * its next access to the chip, which delivers them first; RDP
-	 * (CSR0: INIT, STRT, TDMD) is not in the range.
+	 * its next access to the chip, which delivers them first.  With
+	 * --coalesce-rdp on (off by default), WIO RDP and DWIO RDP (0x10) too:
+	 * the core delivers them within its pump period and before the EOI,
+	 * and the chip itself starts a TDMD's poll and drops INTA# after an
+	 * acknowledge only some time later.
 	 */
 	h->bar[BAR_IO] = (struct dp_bar_desc){ .size = PCNET_IO_BAR_SIZE,
 					       .type = DP_BAR_IO,
-					       .coalesce_off = 0x12,
-					       .coalesce_len = 6 };
+					       .coalesce_off = rdp ? 0x10 : 0x12,
+					       .coalesce_len = rdp ? 8 : 6 };
 	h->bar[BAR_MMIO] = (struct dp_bar_desc){ .size = PCNET_MMIO_BAR_SIZE,
 						 .type = DP_BAR_MEM32 };
 }
@@ -423,6 +436,7 @@ int main(int argc, char **argv)
 	};
 	struct dev_pcnet d = {
 		.timer_fd = -1,
+		.rdp_late = false,
 		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 	};
 	struct ipc_stats *stats = NULL;
@@ -442,7 +456,7 @@ int main(int argc, char **argv)
 		sandbox_free(&d.sb);
 		return 1;
 	}
-	describe(&cfg.hello);
+	describe(&cfg.hello, d.rdp_late);
 	d.timer_fd = timerfd_create(CLOCK_MONOTONIC,
 				    TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d.timer_fd < 0) {

@@ -780,8 +780,10 @@ static uint32_t serve_slots(struct devsrv *s)
 		if (__atomic_load_n(&s->slots[i].state, __ATOMIC_ACQUIRE) !=
 		    DP_SLOT_REQUEST)
 			continue;
-		/* The vCPU's earlier posted writes land before this access. */
-		drain_ring(s, i);
+		/* Earlier posted writes land before this access: the vCPU's
+		 * own, and the core's pump's, which it posts on vCPU 0's ring
+		 * for any vCPU (PROTOCOL.md §5). */
+		drain_rings(s);
 		serve_slot(s, i);
 		n++;
 	}

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -84,6 +85,9 @@ struct devproxy {
 	struct dp_slot *slots;
 	struct ipc_ring *posted;	/* producer side, one per vCPU */
 	int kick_fd, irq_fd, resample_fd;
+	/* KVM's resample fd when the pump stands between (-1: KVM signals
+	 * resample_fd itself); atomic, the pump reads it. */
+	int eoi_fd;
 	int *done_fd;			/* one per vCPU */
 	uint32_t generation;
 
@@ -236,6 +240,36 @@ static bool slot_access(struct devproxy *d, unsigned i, unsigned bar,
 }
 
 /*
+ * Queues @e on the posted ring @vcpu produces to; false if it is full.
+ * The pump posts as vCPU 0 and cannot use vCPU 0's slot for a write that
+ * does not fit, so it waits for room instead: the device drains the ring
+ * unless it is dead, and then it comes back or is declared gone.
+ */
+static void check_timeout(struct devproxy *d);
+
+static bool post(struct devproxy *d, struct vcpu *vcpu,
+		 const struct dp_posted *e)
+{
+	struct vm *vm = d->vm;
+	bool done;
+
+	for (;;) {
+		if (vm->pump_on)
+			pthread_mutex_lock(&vm->posted_lock);
+		done = ipc_ring_produce(&d->posted[vcpu->id], e, 1) == 1;
+		if (vm->pump_on)
+			pthread_mutex_unlock(&vm->posted_lock);
+		if (done || !vcpu->is_pump)
+			return done;
+		kick(d);
+		check_timeout(d);
+		if (vm_ending(vm) || get_state(d) == DEV_ABSENT)
+			return false;
+		nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
+	}
+}
+
+/*
  * One guest access to BAR @bar at @offset: @data holds @len bytes, little
  * endian, written by the guest or to be filled in for it.
  */
@@ -257,11 +291,13 @@ static void dev_access(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 			.offset = (uint32_t)offset, .data = v,
 		};
 
-		if (ipc_ring_produce(&d->posted[vcpu->id], &e, 1) == 1) {
+		if (post(d, vcpu, &e)) {
 			STAT_INC(d, posted_writes);
 			kick(d);
 			return;
 		}
+		if (vcpu->is_pump)
+			goto removed;	/* gone while the ring stayed full */
 		/* Ring full: the write waits its turn in the slot instead. */
 	}
 	if (is_write)
@@ -488,18 +524,32 @@ static int make_resources(struct devproxy *d)
 		goto sys_err;
 	if (d->hello.int_pin) {
 		/* Level-triggered INTx as VFIO does it: KVM deasserts at EOI
-		 * and tells the device through the resample fd. */
+		 * and tells the device through the resample fd.  With the
+		 * pump, KVM tells the pump, which first forwards the writes
+		 * still queued in the coalesced ring (the guest's interrupt
+		 * acknowledge among them) and then the device. */
+		int eoi = -1;
 		struct kvm_irqfd irqfd = {
 			.fd = (uint32_t)d->irq_fd, .gsi = d->gsi,
 			.flags = KVM_IRQFD_FLAG_RESAMPLE,
 			.resamplefd = (uint32_t)d->resample_fd,
 		};
 
+		if (d->vm->pump_on) {
+			eoi = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (eoi < 0)
+				goto sys_err;
+			irqfd.resamplefd = (uint32_t)eoi;
+		}
+
 		if (ioctl(d->vm->vm_fd, KVM_IRQFD, &irqfd)) {
 			logf_(d, "KVM_IRQFD (resample) for GSI %u: %s", d->gsi,
 			      strerror(errno));
+			if (eoi >= 0)
+				close(eoi);
 			return -1;
 		}
+		__atomic_store_n(&d->eoi_fd, eoi, __ATOMIC_RELEASE);
 	}
 	return 0;
 sys_err:
@@ -807,7 +857,7 @@ static struct devproxy *devproxy_new(struct vm *vm, const char *path)
 	d->path = path;
 	d->listen_fd = d->stop_fd = d->conn_fd = -1;
 	d->state_fd = d->io_fd = -1;
-	d->kick_fd = d->irq_fd = d->resample_fd = -1;
+	d->kick_fd = d->irq_fd = d->resample_fd = d->eoi_fd = -1;
 	d->state = DEV_WAITING;
 	d->spin_ns = vm->opt->device_spin_ns;
 	d->timeout_ns = (uint64_t)vm->opt->device_timeout_ms * 1000000u;
@@ -833,7 +883,8 @@ static void devproxy_free(struct devproxy *d)
 	free(d->posted);
 	{
 		int fds[] = { d->stop_fd, d->conn_fd, d->state_fd, d->io_fd,
-			      d->kick_fd, d->irq_fd, d->resample_fd };
+			      d->kick_fd, d->irq_fd, d->resample_fd,
+			      d->eoi_fd };
 
 		ipc_close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 	}
@@ -935,6 +986,17 @@ void devproxy_stop_all(struct vm *vm)
 	free(vm->devices);
 	vm->devices = NULL;
 	vm->nr_devices = 0;
+}
+
+int devproxy_eoi_fd(struct devproxy *d)
+{
+	return __atomic_load_n(&d->eoi_fd, __ATOMIC_ACQUIRE);
+}
+
+void devproxy_eoi(struct devproxy *d)
+{
+	ipc_eventfd_drain(d->eoi_fd);
+	ipc_eventfd_signal(d->resample_fd);
 }
 
 void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out)

@@ -49,6 +49,14 @@ struct vcpu;
 bool devproxy_mmio(struct vm *vm, struct vcpu *vcpu, uint64_t gpa,
 		   uint8_t *data, unsigned len, bool is_write);
 
+/*
+ * With the pump (vm->pump_on): the eventfd KVM signals at the guest's EOI
+ * of the device's interrupt (-1 until the device first attached), and
+ * what the pump calls then, after it forwarded the coalesced writes.
+ */
+int devproxy_eoi_fd(struct devproxy *d);
+void devproxy_eoi(struct devproxy *d);
+
 void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out);
 
 #endif

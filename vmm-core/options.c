@@ -23,6 +23,7 @@ enum {
 	OPT_DEVICE_WAIT,
 	OPT_DEVICE_SPIN,
 	OPT_COALESCED_PIO,
+	OPT_PUMP_US,
 	OPT_POSTED_WRITES,
 	OPT_STATS_SOCK,
 	OPT_SANDBOX,
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "device-wait", required_argument, NULL, OPT_DEVICE_WAIT },
 	{ "device-spin-ns", required_argument, NULL, OPT_DEVICE_SPIN },
 	{ "coalesced-pio", required_argument, NULL, OPT_COALESCED_PIO },
+	{ "pump-us", required_argument, NULL, OPT_PUMP_US },
 	{ "posted-writes", required_argument, NULL, OPT_POSTED_WRITES },
 	{ "stats-sock", required_argument, NULL, OPT_STATS_SOCK },
 	{ "sandbox", no_argument, NULL, OPT_SANDBOX },
@@ -84,6 +86,9 @@ void options_usage(FILE *out, const char *prog)
 		"                          it sleeps (default %u; 0: sleep at once)\n"
 		"      --coalesced-pio on|off  writes to ports a device declares free of\n"
 		"                          side effects are queued by KVM, no exit (on)\n"
+		"      --pump-us N         while such writes flow, a pump thread forwards\n"
+		"                          them every N us (default %u, 1 to %u), so a\n"
+		"                          queued write never waits for the next exit\n"
 		"      --posted-writes on|off  device writes are queued, the vCPU goes on\n"
 		"                          (on); off: every write waits for the device\n"
 		"      --stats-sock PATH   serve live counters (exits by kind, per-device\n"
@@ -106,7 +111,8 @@ void options_usage(FILE *out, const char *prog)
 		"every SEC seconds with the rate of each counter that moved.\n",
 		prog, VMM_DEFAULT_MEM_MIB, VMM_MIN_MEM_MIB, VMM_MAX_CPUS,
 		"--cpuid-clear help", VMM_MAX_DEVICES, VMM_DEFAULT_DEVICE_WAIT_MS,
-		VMM_DEFAULT_DEVICE_TIMEOUT_MS, VMM_DEFAULT_DEVICE_SPIN_NS, prog,
+		VMM_DEFAULT_DEVICE_TIMEOUT_MS, VMM_DEFAULT_DEVICE_SPIN_NS,
+		VMM_DEFAULT_PUMP_US, VMM_MAX_PUMP_US, prog,
 		prog);
 }
 
@@ -166,6 +172,7 @@ enum options_result options_parse(int argc, char **argv,
 		.device_wait_ms = VMM_DEFAULT_DEVICE_WAIT_MS,
 		.device_spin_ns = VMM_DEFAULT_DEVICE_SPIN_NS,
 		.coalesced_pio = true,
+		.pump_us = VMM_DEFAULT_PUMP_US,
 		.posted_writes = true,
 	};
 	err[0] = '\0';
@@ -254,6 +261,15 @@ enum options_result options_parse(int argc, char **argv,
 				return OPTIONS_ERROR;
 			}
 			o->device_spin_ns = v;
+			break;
+		case OPT_PUMP_US:
+			if (parse_u64(optarg, &v) || !v || v > VMM_MAX_PUMP_US) {
+				set_err(err, errlen,
+					"--pump-us: '%s' is not a period in us (1 to %u)",
+					optarg, VMM_MAX_PUMP_US);
+				return OPTIONS_ERROR;
+			}
+			o->pump_us = (unsigned)v;
 			break;
 		case OPT_COALESCED_PIO:
 		case OPT_POSTED_WRITES:

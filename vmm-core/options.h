@@ -15,6 +15,8 @@
 #define VMM_DEFAULT_DEVICE_TIMEOUT_MS 5000
 #define VMM_DEFAULT_DEVICE_WAIT_MS 10000
 #define VMM_DEFAULT_DEVICE_SPIN_NS 20000
+#define VMM_DEFAULT_PUMP_US 20
+#define VMM_MAX_PUMP_US 1000
 
 enum serial_kind {
 	SERIAL_STDIO,	/* output to stdout, input from stdin */
@@ -41,6 +43,7 @@ struct vmm_options {
 	unsigned device_wait_ms;	/* for every device's hello, at start */
 	uint64_t device_spin_ns;	/* a vCPU spins this long on its slot */
 	bool coalesced_pio;	/* devices' coalescable ports cost no exit */
+	unsigned pump_us;	/* coalesced writes forwarded this often */
 	bool posted_writes;	/* device writes go through the posted rings */
 	const char *stats_sock;	/* live counters served here (NULL: none) */
 	bool sandbox;		/* --sandbox: ipc/sandbox.h once set up */

@@ -218,52 +218,14 @@ static void internal_error(struct vcpu *v)
 		       r.rip, s.cs.selector, s.cr0);
 }
 
-/*
- * Writes KVM queued in the coalesced ring instead of exiting (devices'
- * side-effect-free ports, --coalesced-pio) are delivered before anything
- * else this vCPU does, so the device sees them in program order.  The ring
- * is the VM's, shared by every vCPU: one drains at a time.
- */
-static void drain_coalesced(struct vcpu *v)
-{
-	struct vm *vm = v->vm;
-	struct kvm_coalesced_mmio_ring *r = vm->coalesced;
-
-	if (!r || __atomic_load_n(&r->first, __ATOMIC_ACQUIRE) ==
-		  __atomic_load_n(&r->last, __ATOMIC_ACQUIRE))
-		return;
-	pthread_mutex_lock(&vm->coalesced_lock);
-	for (;;) {
-		uint32_t first = r->first;
-		struct kvm_coalesced_mmio e;
-
-		if (first == __atomic_load_n(&r->last, __ATOMIC_ACQUIRE))
-			break;
-		if (first >= vm->coalesced_max) {	/* never, unless KVM broke */
-			r->first = 0;
-			continue;
-		}
-		e = r->coalesced_mmio[first];
-		__atomic_store_n(&r->first, (first + 1) % vm->coalesced_max,
-				 __ATOMIC_RELEASE);
-		if (e.len > sizeof(e.data))
-			continue;
-		v->coalesced_writes++;
-		if (e.pio)
-			pio_dispatch(vm->pio, v, (uint16_t)e.phys_addr, e.data,
-				     e.len, true);
-		else
-			devproxy_mmio(vm, v, e.phys_addr, e.data, e.len, true);
-	}
-	pthread_mutex_unlock(&vm->coalesced_lock);
-}
-
 /* Returns false when the vCPU must stop. */
 static bool handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
-	drain_coalesced(v);
+	/* What the guest queued before this exit reaches the device first,
+	 * in program order. */
+	coalesced_drain(v->vm, v);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(v);

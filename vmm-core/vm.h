@@ -45,6 +45,7 @@ struct vcpu {
 	atomic_bool halted_irqs_off;
 	uint64_t exits_io, exits_mmio, exits_other;
 	uint64_t coalesced_writes;	/* delivered from the coalesced ring */
+	bool is_pump;		/* the pump's stand-in, not a vCPU thread */
 };
 
 struct sandbox;
@@ -71,6 +72,18 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *coalesced;
 	unsigned coalesced_max;
 	pthread_mutex_t coalesced_lock;
+	/*
+	 * The pump (pump.c) forwards coalesced writes while the vCPUs run in
+	 * the guest; it posts them as vCPU 0 (pump_vcpu), so every producer
+	 * of a posted ring takes posted_lock while it runs.
+	 */
+	bool pump_on;
+	struct vcpu pump_vcpu;
+	pthread_mutex_t posted_lock;
+	pthread_t pump_thread;
+	bool pump_started;
+	int pump_stop_fd;
+	uint64_t pump_runs, pump_resamples;	/* relaxed atomics */
 	int serial_out_fd;
 	int console_stop_wfd;	/* tells the console input thread to stop */
 	unsigned ncpus;
@@ -104,6 +117,13 @@ int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 int vcpu_signals_init(void);
+
+/* pump.c */
+/* Delivers what KVM queued in the coalesced ring, as @as; how many. */
+unsigned coalesced_drain(struct vm *vm, struct vcpu *as);
+/* Starts the pump thread if the VM has a coalesced ring; 0 or -1. */
+int pump_start(struct vm *vm);
+void pump_stop(struct vm *vm);
 
 /* platform.c: the small in-core devices of a PC. */
 int platform_init(struct vm *vm);

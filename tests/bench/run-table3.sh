@@ -21,7 +21,9 @@
 #
 # TABLE3_FRAMES_LINUX, TABLE3_FRAMES_BATCH: frames per run (default 3000,
 # 30000); TABLE3_ROWS: the configurations to run (names below);
-# TABLE3_REPEAT: runs per cell, the median's row printed (default 1).
+# TABLE3_REPEAT: runs per cell, the median's row printed (default 1);
+# TABLE3_DRIVERS, TABLE3_SIZES: a subset of the cells; TABLE3_QEMU=0: no
+# QEMU row.
 # Root and /dev/kvm needed; without them says so and exits 0.
 set -u
 elf=$(realpath "$1") vmm=$(realpath "$2") pcnet=$(realpath "$3") backend=$(realpath "$4")
@@ -49,23 +51,26 @@ fi
 # Each row: what it adds, and the options of vmm-core, dev-pcnet and
 # dev-net-backend (every switch named, off or on, in every row).
 # shellcheck disable=SC2206 # a word list on purpose
-rows=(${TABLE3_ROWS:-base posted coalesced combine spin af-xdp})
+rows=(${TABLE3_ROWS:-base posted coalesced rdp combine spin af-xdp})
 declare -A what vopt popt bopt host
 what[base]="baseline: every access waits, doorbells sleep"
 vopt[base]="--posted-writes off --coalesced-pio off --device-spin-ns 0"
-popt[base]="--spin-ns 0 --tx-combine off"; bopt[base]="--busy-poll 0"; host[base]=tap
+popt[base]="--spin-ns 0 --tx-combine off --coalesce-rdp off"; bopt[base]="--busy-poll 0"; host[base]=tap
 what[posted]="+1a writes posted (no wait)"
 vopt[posted]="--posted-writes on --coalesced-pio off --device-spin-ns 0"
 popt[posted]=${popt[base]}; bopt[posted]=${bopt[base]}; host[posted]=tap
 what[coalesced]="+1b RAP/BDP as KVM coalesced PIO"
 vopt[coalesced]="--posted-writes on --coalesced-pio on --device-spin-ns 0"
 popt[coalesced]=${popt[base]}; bopt[coalesced]=${bopt[base]}; host[coalesced]=tap
+what[rdp]="+1c RDP too, the core's pump forwards"
+vopt[rdp]=${vopt[coalesced]}
+popt[rdp]="--spin-ns 0 --tx-combine off --coalesce-rdp on"; bopt[rdp]=${bopt[base]}; host[rdp]=tap
 what[combine]="+3 send combining"
 vopt[combine]=${vopt[coalesced]}
-popt[combine]="--spin-ns 0 --tx-combine on"; bopt[combine]=${bopt[base]}; host[combine]=tap
+popt[combine]="--spin-ns 0 --tx-combine on --coalesce-rdp on"; bopt[combine]=${bopt[base]}; host[combine]=tap
 what[spin]="+5 doorbells spin (bounded)"
 vopt[spin]="--posted-writes on --coalesced-pio on --device-spin-ns 20000"
-popt[spin]="--spin-ns 100000 --tx-combine on"; bopt[spin]="--busy-poll 50"; host[spin]=tap
+popt[spin]="--spin-ns 100000 --tx-combine on --coalesce-rdp on"; bopt[spin]="--busy-poll 50"; host[spin]=tap
 what[af-xdp]="+8 host bypass: AF_XDP (all on)"
 vopt[af-xdp]=${vopt[spin]}; popt[af-xdp]=${popt[spin]}; bopt[af-xdp]=${bopt[spin]}; host[af-xdp]=af-xdp
 
@@ -144,9 +149,10 @@ header="row	configuration	driver	size	frames	frames/s	Mbit/s	exits/frame	request
 	echo "# splitvmm table3 $(date -u '+%Y-%m-%dT%H:%MZ') $(nproc) CPUs $(uname -r)$([ -d /sys/module/kvm_pvm ] && echo ' kvm nested on PVM') median of ${TABLE3_REPEAT:-1}"
 	echo "$header"
 } >"$tmp/table.tsv"
-for drv in linux batch; do
-	for size in 64 1514; do
-		for row in "${rows[@]}" qemu; do
+# shellcheck disable=SC2086 # word lists on purpose
+for drv in ${TABLE3_DRIVERS:-linux batch}; do
+	for size in ${TABLE3_SIZES:-64 1514}; do
+		for row in "${rows[@]}" $([ "${TABLE3_QEMU:-1}" = 1 ] && echo qemu); do
 			measure "$row" "$drv" "$size" >>"$tmp/table.tsv"
 		done
 	done

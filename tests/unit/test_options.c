@@ -161,6 +161,16 @@ static void options_device_sockets_and_their_times(void **state)
 	assert_int_equal(PARSE(&o, err, "-k", "k", "--posted-writes", "yes"),
 			 OPTIONS_ERROR);
 	assert_non_null(strstr(err, "--posted-writes: 'yes' is not on or off"));
+
+	assert_int_equal(o.pump_us, VMM_DEFAULT_PUMP_US);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--pump-us", "250"),
+			 OPTIONS_OK);
+	assert_int_equal(o.pump_us, 250);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--pump-us", "0"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--pump-us: '0' is not a period in us (1 to 1000)"));
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--pump-us", "1001"),
+			 OPTIONS_ERROR);
 }
 
 static void options_help_lists_every_option(void **state)
@@ -170,7 +180,7 @@ static void options_help_lists_every_option(void **state)
 		"--serial", "--exit-port", "--cpuid-clear", "--verbose",
 		"--help", "--version", "--testdev", "--device-sock",
 		"--device-wait", "--device-timeout", "--device-spin-ns",
-		"--coalesced-pio", "--posted-writes",
+		"--coalesced-pio", "--posted-writes", "--pump-us",
 	};
 	char buf[8192] = { 0 };
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
