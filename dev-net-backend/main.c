@@ -6,7 +6,7 @@
  *   dev-net-backend --vhost-user PATH [--server | --client]
  *                   [--host tap:NAME | af-xdp:IFACE[,queue=N] | dpdk:ARGS]
  *                   [--pcap FILE] [--busy-poll USEC] [--burst N]
- *                   [--no-mrg-rxbuf] [--no-event-idx] [--no-indirect]
+ *                   [--tx-copy on|off] [--no-mrg-rxbuf] [--no-event-idx] [--no-indirect]
  *                   [--reconnect-max-ms N] [--once] [--verbose]...
  *                   [--sandbox [--user USER[:GROUP]]]
  *
@@ -14,7 +14,10 @@
  * time, each new one from scratch; client mode connects to PATH and, when
  * the front-end goes away or is not there yet, connects again with an
  * exponential backoff (100 ms doubling up to --reconnect-max-ms).
- * --once: exit after the first connection ends.
+ * --once: exit after the first connection ends.  --tx-copy on copies
+ * every transmit frame into the back-end's own buffer before the host
+ * path gets it (off, the default: zero copy), to measure what zero copy
+ * is worth.
  *
  * --sandbox: once the host path and the socket exist, the process enters
  * ipc/sandbox.h's sandbox (no file system but sockets in the directories
@@ -70,7 +73,7 @@ static void usage(FILE *f)
 	fputs("usage: dev-net-backend --vhost-user PATH [--server | --client]\n"
 	      "         [--host tap:NAME | af-xdp:IFACE[,queue=N] | dpdk:ARGS]\n"
 	      "         [--pcap FILE] [--busy-poll USEC] [--burst N]\n"
-	      "         [--no-mrg-rxbuf] [--no-event-idx] [--no-indirect]\n"
+	      "         [--tx-copy on|off] [--no-mrg-rxbuf] [--no-event-idx] [--no-indirect]\n"
 	      "         [--reconnect-max-ms N] [--once] [--stats-sock PATH]\n"
 	      "         [--verbose]... [--sandbox [--user USER[:GROUP]]]\n"
 	      "  --host        host path (default " DEFAULT_HOST ": a new TAP)\n"
@@ -79,6 +82,8 @@ static void usage(FILE *f)
 	      "  --pcap FILE   record every frame, both directions (libpcap)\n"
 	      "  --busy-poll   keep polling the rings USEC after the last work\n"
 	      "  --burst N     frames per batch (1..32, default 32)\n"
+	      "  --tx-copy on  copy each transmit frame out of guest RAM first\n"
+	      "                (default off: the host path reads guest RAM)\n"
 	      "  --stats-sock PATH  serve live counters there ('vmm-core stats PATH');\n"
 	      "                SIGUSR1 prints them to stderr\n"
 	      "  --sandbox     after set-up: no files, no capabilities, a seccomp\n"
@@ -124,7 +129,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_PCAP = 256, O_BUSY, O_BURST, O_NO_MRG, O_NO_EVIDX, O_NO_INDIR,
 	       O_RECONNECT, O_ONCE, O_SERVER, O_CLIENT, O_STATS, O_SANDBOX,
-	       O_USER };
+	       O_USER, O_TX_COPY };
 	static const struct option longopts[] = {
 		{ "vhost-user", required_argument, NULL, 's' },
 		{ "host", required_argument, NULL, 'H' },
@@ -133,6 +138,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "busy-poll", required_argument, NULL, O_BUSY },
 		{ "burst", required_argument, NULL, O_BURST },
+		{ "tx-copy", required_argument, NULL, O_TX_COPY },
 		{ "no-mrg-rxbuf", no_argument, NULL, O_NO_MRG },
 		{ "no-event-idx", no_argument, NULL, O_NO_EVIDX },
 		{ "no-indirect", no_argument, NULL, O_NO_INDIR },
@@ -184,6 +190,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->vb.burst = (unsigned)v;
+			break;
+		case O_TX_COPY:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(stderr, "dev-net-backend: --tx-copy: '%s' is not on or off\n",
+					optarg);
+				return -1;
+			}
+			o->vb.tx_copy = !strcmp(optarg, "on");
 			break;
 		case O_NO_MRG:
 			o->vb.mrg_rxbuf = false;
@@ -427,8 +441,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dev-net-backend: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "dev-net-backend: %s on %s, host path %s%s\n",
+	fprintf(stderr, "dev-net-backend: %s on %s, host path %s%s%s\n",
 		o.client ? "connecting to" : "listening", o.path, host->name,
+		o.vb.tx_copy ? ", transmit copied" : "",
 		o.sb.on ? ", sandboxed" : "");
 	status = 0;
 	while (!stop_requested) {

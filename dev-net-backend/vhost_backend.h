@@ -3,7 +3,8 @@
  * The vhost-user-net back-end: one front-end connection at a time, one
  * queue pair (MQ off): virtqueue 0 is the guest's receive queue (host to
  * guest), 1 its transmit queue (guest to host).  Frames move between guest
- * RAM and a host path (host.h) in place; see README.md.
+ * RAM and a host path (host.h) in place (transmit through a copy with
+ * vb_config.tx_copy); see README.md.
  *
  * Everything runs on the caller's thread: vb_poll() waits for the
  * connection socket, the kick eventfds and the host path, then handles one
@@ -24,18 +25,28 @@
 #define VB_TXQ		1	/* transmitq1: guest -> host */
 #define VB_NQUEUES	2
 
+/*
+ * The longest transmit frame --tx-copy on accepts (the size of its copy
+ * buffer): no offload is negotiated, so a frame is at most an MTU plus
+ * an Ethernet header and a VLAN tag, and Linux's largest MTU is 65535.
+ */
+#define VB_TX_FRAME_MAX	(65535 + 14 + 4)
+
 /* Per-queue counters; they add up over every connection. */
 struct vb_queue_stats {
 	uint64_t frames, bytes;
 	uint64_t kicks;		/* kick eventfd signals consumed */
 	uint64_t calls;		/* call eventfd signals sent */
+	uint64_t copy_bytes;	/* tx: bytes copied out of guest RAM
+				 * (--tx-copy on) */
 	/* drops, by cause */
 	uint64_t drop_bad_chain;	/* wrong direction, shorter than the
 					 * header, too many segments */
 	uint64_t drop_runt;		/* tx: shorter than an Ethernet header */
 	uint64_t drop_truncated;	/* rx: frame longer than the buffers */
 	uint64_t drop_disabled;		/* tx: ring disabled (spec: discard) */
-	uint64_t drop_host;		/* host path error */
+	uint64_t drop_host;		/* host path error; with tx_copy
+					 * also longer than VB_TX_FRAME_MAX */
 	uint64_t drop_host_busy;	/* tx: host path would block */
 	uint64_t broken;		/* times the ring broke (protocol
 					 * violation in the shared ring) */
@@ -48,6 +59,9 @@ struct vb_config {
 	uint64_t busy_poll_ns;	/* keep polling this long after the last
 				 * work before sleeping; 0: sleep at once */
 	unsigned burst;		/* frames per batch, 1..HOST_BURST */
+	bool tx_copy;		/* copy each transmit frame into the
+				 * back-end's buffer first (measures what
+				 * zero copy saves); off by default */
 	unsigned msg_timeout_ms;	/* a message begun but not complete
 					 * for this long drops the peer */
 	struct pcap_writer *pcap;	/* NULL: none; not owned */
@@ -56,7 +70,8 @@ struct vb_config {
 
 struct vhost_backend;
 
-/* The defaults: mrg_rxbuf, event_idx, indirect on, no busy poll. */
+/* The defaults: mrg_rxbuf, event_idx, indirect on, no busy poll, zero
+ * copy. */
 void vb_config_default(struct vb_config *cfg);
 
 /* @host is not owned.  NULL on out-of-memory. */

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,18 +32,30 @@ static int stub_tx_burst(struct host_path *h, const struct host_frame *f,
 
 	if (s->tx_fail < 0)
 		return s->tx_fail;
+	if (n)
+		s->tx_calls++;
 	for (i = 0; i < n; i++) {
 		struct stub_frame *out;
 		size_t off = 0;
 
+		assert_true(f[i].iovcnt >= 1 && f[i].iovcnt <= HOST_MAX_IOV);
+		if (f[i].len > STUB_FRAME_MAX) {
+			s->tx_refused++;
+			s->tx_refused_len = f[i].len;
+			h->stats.tx_errors++;
+			continue;
+		}
 		assert_true(s->ntx < STUB_MAX_FRAMES);
 		out = &s->tx[s->ntx++];
 		if (f[i].iovcnt > s->tx_max_iovcnt)
 			s->tx_max_iovcnt = f[i].iovcnt;
+		out->iovcnt = f[i].iovcnt;
 		for (k = 0; k < f[i].iovcnt; k++) {
 			assert_true(off + f[i].iov[k].iov_len <= STUB_FRAME_MAX);
 			memcpy(out->data + off, f[i].iov[k].iov_base,
 			       f[i].iov[k].iov_len);
+			out->iov_base[k] = f[i].iov[k].iov_base;
+			out->iov_len[k] = f[i].iov[k].iov_len;
 			off += f[i].iov[k].iov_len;
 		}
 		assert_int_equal(off, f[i].len);
@@ -198,6 +211,68 @@ uint64_t fe_gpa(const struct fe *fe, const void *p)
 			       (uint64_t)(b - fe->ram[i]);
 	fail_msg("pointer outside the front-end's RAM");
 	return 0;
+}
+
+/*
+ * Looks through /proc/self/maps for mappings of the memfds (by inode):
+ * @p's GPA when [@p, @p + @len) is inside one (*@inside), and whether the
+ * range overlaps any (*@overlap).
+ */
+static void ram_maps(const struct fe *fe, const void *p, size_t len,
+		     bool *overlap, bool *inside, uint64_t *gpa)
+{
+	uintptr_t b = (uintptr_t)p;
+	ino_t ino[FE_NREGIONS];
+	char line[512];
+	FILE *f;
+	unsigned i;
+
+	*overlap = *inside = false;
+	for (i = 0; i < FE_NREGIONS; i++) {
+		struct stat st;
+
+		assert_int_equal(fstat(fe->memfd[i], &st), 0);
+		ino[i] = st.st_ino;
+	}
+	f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off, inode;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %lu", &start, &end, &off,
+			   &inode) != 4)
+			continue;
+		for (i = 0; i < FE_NREGIONS; i++) {
+			if (inode != ino[i] || !strstr(line, "memfd:fe-ram"))
+				continue;
+			if (b < end && b + len > start)
+				*overlap = true;
+			if (b >= start && b + len <= end) {
+				*inside = true;
+				*gpa = (uint64_t)i * FE_REGION_SIZE + off +
+				       (b - start);
+			}
+		}
+	}
+	fclose(f);
+}
+
+bool fe_in_ram(const struct fe *fe, const void *p, size_t len)
+{
+	bool overlap, inside;
+	uint64_t gpa;
+
+	ram_maps(fe, p, len, &overlap, &inside, &gpa);
+	return overlap;
+}
+
+bool fe_ram_gpa(const struct fe *fe, const void *p, size_t len,
+		uint64_t *gpa)
+{
+	bool overlap, inside;
+
+	ram_maps(fe, p, len, &overlap, &inside, gpa);
+	return inside;
 }
 
 uint64_t fe_uva(const void *p)

@@ -29,6 +29,10 @@
 struct stub_frame {
 	size_t len;
 	uint8_t data[STUB_FRAME_MAX];
+	/* tx: where the back-end's iovecs pointed (guest RAM or not) */
+	unsigned iovcnt;
+	const void *iov_base[HOST_MAX_IOV];
+	size_t iov_len[HOST_MAX_IOV];
 };
 
 struct stub_host {
@@ -39,6 +43,11 @@ struct stub_host {
 	unsigned ntx;
 	struct stub_frame tx[STUB_MAX_FRAMES];
 	unsigned tx_max_iovcnt;
+	unsigned tx_calls;		/* tx_burst calls with frames */
+	/* Frames longer than STUB_FRAME_MAX: refused (tx_errors), as a
+	 * real path refuses one too long for it; the last one's length. */
+	unsigned tx_refused;
+	size_t tx_refused_len;
 	/* rx: what the back-end will receive, in order */
 	unsigned nrx, rx_next;
 	struct stub_frame rx[STUB_MAX_FRAMES];
@@ -67,6 +76,16 @@ void *fe_alloc(struct fe *fe, unsigned r, size_t size, size_t align);
 uint64_t fe_gpa(const struct fe *fe, const void *p);
 /* The front-end virtual address of @p (we use our own mapping's). */
 uint64_t fe_uva(const void *p);
+/*
+ * Whether [@p, @p + @len) overlaps guest RAM in any mapping of this
+ * process (the front-end's or the back-end's own, found in
+ * /proc/self/maps by the memfds' inodes).
+ */
+bool fe_in_ram(const struct fe *fe, const void *p, size_t len);
+/* The GPA of @p when [@p, @p + @len) lies in one such mapping, else
+ * false. */
+bool fe_ram_gpa(const struct fe *fe, const void *p, size_t len,
+		uint64_t *gpa);
 
 /* Sends one request; the back-end handles it; its return value. */
 int fe_send(struct fe *fe, uint32_t request, uint32_t flags,

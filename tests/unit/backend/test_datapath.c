@@ -3,7 +3,8 @@
  * Frames between the virtqueues and the host path stub: transmit chains
  * reach the host path from guest RAM in place, received frames fill
  * (mergeable) buffers with a correct virtio-net header, batching and
- * notifications.
+ * notifications; --tx-copy on: the host path gets a copy outside guest
+ * RAM, and both modes refuse a frame beyond their limits alike.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,13 +24,17 @@
 #define HDR		sizeof(struct virtio_net_hdr_mrg_rxbuf)
 
 static struct fe fe_storage;
+static bool copy_mode;		/* the current test's --tx-copy */
+static uint8_t want_big[VB_TX_FRAME_MAX + 1];
 
-static int setup_cfg(void **state, bool mrg)
+static int setup_cfg(void **state, bool mrg, bool tx_copy)
 {
 	struct vb_config cfg;
 
 	vb_config_default(&cfg);
 	cfg.mrg_rxbuf = mrg;
+	cfg.tx_copy = tx_copy;
+	copy_mode = tx_copy;
 	fe_init(&fe_storage, &cfg);
 	fe_bring_up(&fe_storage, ALL_FEATURES);
 	*state = &fe_storage;
@@ -38,12 +43,17 @@ static int setup_cfg(void **state, bool mrg)
 
 static int setup(void **state)
 {
-	return setup_cfg(state, true);
+	return setup_cfg(state, true, false);
 }
 
 static int setup_no_mrg(void **state)
 {
-	return setup_cfg(state, false);
+	return setup_cfg(state, false, false);
+}
+
+static int setup_tx_copy(void **state)
+{
+	return setup_cfg(state, true, true);
 }
 
 static int teardown(void **state)
@@ -58,6 +68,229 @@ static void fill(uint8_t *p, size_t len, uint8_t seed)
 
 	for (i = 0; i < len; i++)
 		p[i] = (uint8_t)(seed + i * 7);
+}
+
+/*
+ * Queues one transmit chain: a zeroed virtio-net header and then the
+ * frame, @len bytes (fill() with @seed, also written to @want), the whole
+ * cut into descriptors of @sizes[0..nseg) bytes (they add up to HDR +
+ * @len), alternating between the two regions.  @seg gets each
+ * descriptor's buffer; the first is the chain's token.
+ */
+static void tx_queue_split(struct fe *fe, const uint32_t *sizes,
+			   unsigned nseg, size_t len, uint8_t seed,
+			   uint8_t *want, uint8_t **seg)
+{
+	struct virtq_buf bufs[8];
+	size_t off = 0, total = 0;
+	unsigned i;
+
+	assert_true(nseg >= 1 && nseg <= 8);
+	for (i = 0; i < nseg; i++)
+		total += sizes[i];
+	assert_int_equal(total, HDR + len);
+	fill(want, len, seed);
+	for (i = 0; i < nseg; i++) {
+		uint8_t *p = fe_alloc(fe, i % 2 ? 0 : 1, sizes[i], 8);
+		uint32_t k;
+
+		for (k = 0; k < sizes[i]; k++, off++)
+			p[k] = off < HDR ? 0 : want[off - HDR];
+		bufs[i].addr = fe_gpa(fe, p);
+		bufs[i].len = sizes[i];
+		seg[i] = p;
+	}
+	fe_add(fe, VB_TXQ, bufs, nseg, 0, seg[0]);
+}
+
+/* The same, cut into @nseg descriptors of about equal size. */
+static void tx_queue(struct fe *fe, size_t len, unsigned nseg, uint8_t seed,
+		     uint8_t *want)
+{
+	uint32_t sizes[8];
+	uint8_t *seg[8];
+	size_t left = HDR + len;
+	unsigned i;
+
+	assert_true(nseg >= 1 && nseg <= 8);
+	for (i = 0; i < nseg; i++) {
+		sizes[i] = (uint32_t)(left / (nseg - i));
+		left -= sizes[i];
+	}
+	tx_queue_split(fe, sizes, nseg, len, seed, want, seg);
+}
+
+/* Transmit chains the back-end returned. */
+static unsigned tx_used(struct fe *fe)
+{
+	unsigned used = 0;
+	uint32_t len;
+
+	while (virtq_drv_get_used(&fe->q[VB_TXQ], &len))
+		used++;
+	return used;
+}
+
+/* Whether frame @t as the host path saw it lies wholly outside guest RAM
+ * (in the back-end's own buffer) or, with @in_ram, wholly in guest RAM. */
+static void assert_frame_where(const struct fe *fe, const struct stub_frame *t,
+			       bool in_ram)
+{
+	unsigned k;
+
+	assert_true(t->iovcnt >= 1);
+	for (k = 0; k < t->iovcnt; k++)
+		assert_int_equal(fe_in_ram(fe, t->iov_base[k], t->iov_len[k]),
+				 in_ram);
+}
+
+static void tx_zero_copy_hands_the_host_guest_ram(void **state)
+{
+	struct fe *fe = *state;
+	/* The header split over two descriptors, the second also holding
+	 * the frame's first 40 bytes. */
+	const uint32_t sizes[3] = { 5, 7 + 40, 60 };
+	uint8_t want[100], *seg[3];
+	uint64_t gpa = 0;
+
+	tx_queue_split(fe, sizes, 3, 100, 21, want, seg);
+	fe_kick(fe, VB_TXQ);
+	fe_run(fe, 2);
+	assert_int_equal(fe->host.ntx, 1);
+	assert_int_equal(fe->host.tx[0].len, 100);
+	assert_memory_equal(fe->host.tx[0].data, want, 100);
+	/* The host path reads the guest's own buffers. */
+	assert_int_equal(fe->host.tx[0].iovcnt, 2);
+	assert_frame_where(fe, &fe->host.tx[0], true);
+	/* ... exactly where the driver put the bytes (the back-end's own
+	 * mapping of them). */
+	assert_true(fe_ram_gpa(fe, fe->host.tx[0].iov_base[0], 40, &gpa));
+	assert_int_equal(gpa, fe_gpa(fe, seg[1]) + 7);
+	assert_true(fe_ram_gpa(fe, fe->host.tx[0].iov_base[1], 60, &gpa));
+	assert_int_equal(gpa, fe_gpa(fe, seg[2]));
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->copy_bytes, 0);
+	assert_int_equal(tx_used(fe), 1);
+}
+
+static void tx_copy_hands_the_host_a_copy(void **state)
+{
+	struct fe *fe = *state;
+	uint8_t want[64];
+
+	tx_queue(fe, 64, 1, 23, want);
+	fe_kick(fe, VB_TXQ);
+	fe_run(fe, 2);
+	assert_int_equal(fe->host.ntx, 1);
+	assert_int_equal(fe->host.tx[0].len, 64);
+	assert_memory_equal(fe->host.tx[0].data, want, 64);
+	/* One iovec, outside guest RAM: a copy. */
+	assert_int_equal(fe->host.tx[0].iovcnt, 1);
+	assert_frame_where(fe, &fe->host.tx[0], false);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->copy_bytes, 64);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->frames, 1);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->bytes, 64);
+	assert_int_equal(tx_used(fe), 1);
+}
+
+static void tx_copy_of_a_chain_split_across_descriptors(void **state)
+{
+	struct fe *fe = *state;
+	const uint32_t sizes[4] = { 5, 7 + 40, 60, 33 };
+	uint8_t want[133], *seg[4];
+	char *line = NULL;
+	size_t linelen = 0;
+	FILE *f;
+
+	tx_queue_split(fe, sizes, 4, 133, 25, want, seg);
+	fe_kick(fe, VB_TXQ);
+	fe_run(fe, 2);
+	assert_int_equal(fe->host.ntx, 1);
+	assert_int_equal(fe->host.tx[0].len, 133);
+	assert_memory_equal(fe->host.tx[0].data, want, 133);
+	assert_int_equal(fe->host.tx[0].iovcnt, 1);
+	assert_frame_where(fe, &fe->host.tx[0], false);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->copy_bytes, 133);
+	assert_int_equal(tx_used(fe), 1);
+	/* The counter is in the printed line too. */
+	f = open_memstream(&line, &linelen);
+	assert_non_null(f);
+	vb_print_stats(fe->vb, f);
+	fclose(f);
+	assert_non_null(strstr(line, "txq frames 1 bytes 133 kicks 1 calls "));
+	assert_non_null(strstr(line, " copy_bytes 133 drops bad_chain 0 "));
+	free(line);
+}
+
+static void tx_copy_batch_beyond_the_buffer_goes_in_parts(void **state)
+{
+	struct fe *fe = *state;
+	static uint8_t want[8][9000];
+	unsigned i;
+
+	/* 8 x 9000 bytes do not fit in VB_TX_FRAME_MAX: 7 go, then 1. */
+	for (i = 0; i < 8; i++)
+		tx_queue(fe, 9000, 2, (uint8_t)(30 + i), want[i]);
+	fe_kick(fe, VB_TXQ);
+	fe_run(fe, 2);
+	assert_int_equal(fe->host.ntx, 8);
+	assert_int_equal(fe->host.tx_calls, 2);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(fe->host.tx[i].len, 9000);
+		assert_memory_equal(fe->host.tx[i].data, want[i], 9000);
+		assert_int_equal(fe->host.tx[i].iovcnt, 1);
+		assert_frame_where(fe, &fe->host.tx[i], false);
+	}
+	/* One buffer: frames back to back, the second part at its start. */
+	assert_ptr_equal(fe->host.tx[1].iov_base[0],
+			 (const uint8_t *)fe->host.tx[0].iov_base[0] + 9000);
+	assert_ptr_equal(fe->host.tx[7].iov_base[0], fe->host.tx[0].iov_base[0]);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->copy_bytes, 8 * 9000);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->frames, 8);
+	assert_int_equal(tx_used(fe), 8);
+}
+
+static void tx_copy_takes_the_longest_frame(void **state)
+{
+	struct fe *fe = *state;
+
+	/* Exactly VB_TX_FRAME_MAX is copied and handed on (the stub,
+	 * holding at most STUB_FRAME_MAX, refuses it: it saw it). */
+	tx_queue(fe, VB_TX_FRAME_MAX, 4, 41, want_big);
+	fe_kick(fe, VB_TXQ);
+	fe_run(fe, 2);
+	assert_int_equal(fe->host.tx_refused, 1);
+	assert_int_equal(fe->host.tx_refused_len, VB_TX_FRAME_MAX);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->copy_bytes, VB_TX_FRAME_MAX);
+	assert_int_equal(tx_used(fe), 1);
+}
+
+/* Both modes: a frame of VB_TX_FRAME_MAX + 1 bytes is dropped and counted
+ * as drop_host, the frames after it go on. */
+static void tx_oversize_chain_is_refused(void **state)
+{
+	struct fe *fe = *state;
+	uint8_t want[60];
+
+	tx_queue(fe, VB_TX_FRAME_MAX + 1, 3, 43, want_big);
+	tx_queue(fe, 60, 1, 45, want);
+	fe_kick(fe, VB_TXQ);
+	fe_run(fe, 2);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->drop_host, 1);
+	assert_int_equal(vb_stats(fe->vb, VB_TXQ)->frames, 1);
+	assert_int_equal(fe->host.ntx, 1);
+	assert_int_equal(fe->host.tx[0].len, 60);
+	assert_memory_equal(fe->host.tx[0].data, want, 60);
+	assert_int_equal(tx_used(fe), 2);
+	if (copy_mode) {
+		/* Refused before the copy: the host path never saw it. */
+		assert_int_equal(fe->host.tx_refused, 0);
+		assert_int_equal(vb_stats(fe->vb, VB_TXQ)->copy_bytes, 60);
+	} else {
+		/* Zero copy hands it on in place; the path refuses it. */
+		assert_int_equal(fe->host.tx_refused, 1);
+		assert_int_equal(fe->host.tx_refused_len, VB_TX_FRAME_MAX + 1);
+		assert_int_equal(vb_stats(fe->vb, VB_TXQ)->copy_bytes, 0);
+	}
 }
 
 static void tx_chain_reaches_the_host_path_in_place(void **state)
@@ -414,6 +647,9 @@ static void pcap_records_both_directions(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define T_NO_MRG(f) cmocka_unit_test_setup_teardown(f, setup_no_mrg, teardown)
+#define T_COPY(f) cmocka_unit_test_setup_teardown(f, setup_tx_copy, teardown)
+#define T_COPY_NAMED(name, f) \
+	{ name, f, setup_tx_copy, teardown, NULL }
 
 int main(void)
 {
@@ -423,6 +659,17 @@ int main(void)
 		T(tx_batch_takes_many_chains_per_kick),
 		T(tx_runt_and_writable_chains_are_dropped),
 		T(tx_host_path_failure_is_counted),
+		T(tx_zero_copy_hands_the_host_guest_ram),
+		T_COPY(tx_copy_hands_the_host_a_copy),
+		T_COPY(tx_copy_of_a_chain_split_across_descriptors),
+		T_COPY(tx_copy_batch_beyond_the_buffer_goes_in_parts),
+		T_COPY(tx_copy_takes_the_longest_frame),
+		T(tx_oversize_chain_is_refused),
+		T_COPY_NAMED("tx_oversize_chain_is_refused_with_tx_copy",
+			     tx_oversize_chain_is_refused),
+		T_COPY(tx_batch_takes_many_chains_per_kick),
+		T_COPY(tx_runt_and_writable_chains_are_dropped),
+		T_COPY(tx_host_path_failure_is_counted),
 		T(rx_frame_fills_one_buffer),
 		T(rx_frame_merges_small_buffers),
 		T(rx_waits_for_enough_buffers_then_delivers),
