@@ -35,6 +35,47 @@ static bool intr(const struct pcnet_state *st)
 	       csr5_cause(c5, CSR5_MPINT, CSR5_MPINTE);
 }
 
+/*
+ * Interrupt hold-off (pcnet_set_irq_holdoff()), a process setting on the
+ * INTA# pin only: INTR in CSR0 is what the chip says, the guest sees it
+ * when it looks.  Whether the line may go up now; if not, the assertion
+ * is deferred to the previous one plus the hold-off (one deadline, folded
+ * into pcnet_next_deadline()).
+ */
+static bool irq_may_assert(struct pcnet *dev)
+{
+	uint64_t now;
+
+	if (!dev->irq_holdoff_ns) {
+		dev->irq_defer_ns = 0;
+		dev->irq_due = false;
+		return true;
+	}
+	if (dev->irq_defer_ns && dev->irq_due) {
+		now = dev->irq_defer_ns;	/* pcnet_timer() said so */
+	} else {
+		now = pcnet_clock(dev);
+		if (dev->irq_defer_ns && now < dev->irq_defer_ns)
+			return false;
+		/* The line in an unknown state (resume) is driven at once. */
+		if (!dev->irq_defer_ns && dev->st->irq_level == 0 &&
+		    dev->irq_seen &&
+		    now - dev->irq_last_ns < dev->irq_holdoff_ns) {
+			dev->irq_defer_ns = dev->irq_last_ns +
+					    dev->irq_holdoff_ns;
+			if (!dev->irq_defer_ns)
+				dev->irq_defer_ns = 1;
+			dev->tune.irq_deferred++;
+			return false;
+		}
+	}
+	dev->irq_defer_ns = 0;
+	dev->irq_due = false;
+	dev->irq_seen = true;
+	dev->irq_last_ns = now;
+	return true;
+}
+
 void pcnet_update_irq(struct pcnet *dev)
 {
 	struct pcnet_state *st = dev->st;
@@ -45,7 +86,15 @@ void pcnet_update_irq(struct pcnet *dev)
 	else
 		st->csr[0] &= ~CSR0_INTR;
 	level = (st->csr[0] & CSR0_INTR) && (st->csr[0] & CSR0_IENA);
+	if (!level && dev->irq_defer_ns) {
+		/* Acked (or masked) before it was due: nothing to raise. */
+		dev->irq_defer_ns = 0;
+		dev->irq_due = false;
+		dev->tune.irq_cancelled++;
+	}
 	if (level == st->irq_level)
+		return;
+	if (level && !irq_may_assert(dev))
 		return;
 	st->irq_level = level;
 	dev->ops.set_irq(dev->opaque, level);

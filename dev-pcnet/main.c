@@ -3,7 +3,8 @@
  * dev-pcnet: the AMD Am79C970A (PCnet-PCI II) as a device process.
  *
  *   dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX]
- *             [--spin-ns N] [--stats-sock PATH] [--sandbox]
+ *             [--spin-ns N] [--stats-sock PATH] [--tx-combine on|off]
+ *             [--tx-poll chip|adaptive|N] [--irq-holdoff N] [--sandbox]
  *             [--user USER[:GROUP]]
  *
  * It wraps the model library (pcnet.h) in the device side of the device
@@ -34,6 +35,11 @@
  * --stats-sock PATH serves the live counters (ipc/stats.h): requests,
  * interrupts, the chip's frame counters, the vhost-user front-end's.
  *
+ * --tx-poll and --irq-holdoff are Table 3's exit-less transmit and
+ * interrupt moderation (pcnet_set_tx_poll(), pcnet_set_irq_holdoff()):
+ * settings of this process, so a successor sets them again over the
+ * resumed chip state.
+ *
  * Exit status: 0 when vmm-core closes the connection (or on SIGTERM or
  * SIGINT), 1 on any error, with one line on stderr.
  */
@@ -58,6 +64,8 @@
 #define STATE_SIZE		4096u
 #define CONNECT_TIMEOUT_MS	5000
 #define DEFAULT_SPIN_NS		100000
+#define MAX_TX_POLL_US		100000	/* --tx-poll N: up to 100 ms */
+#define MAX_IRQ_HOLDOFF_US	100000
 #define BAR_IO			0
 #define BAR_MMIO		1
 
@@ -78,6 +86,9 @@ struct dev_pcnet {
 	struct sandbox sb;		/* --sandbox, --user */
 	bool tx_single;			/* --tx-combine off */
 	bool rdp_late;			/* --coalesce-rdp on */
+	uint64_t tx_poll_ns;		/* --tx-poll N; 0: chip or adaptive */
+	bool tx_poll_adaptive;		/* --tx-poll adaptive */
+	uint64_t irq_holdoff_ns;	/* --irq-holdoff N; 0: off */
 	/* Live counters: written on the devsrv thread, read by the stats one. */
 	uint64_t reads, writes, irq_asserts, timer_runs;
 	int irq_level;
@@ -165,10 +176,17 @@ static uint64_t op_now_ns(void *opaque)
 	return now_ns();
 }
 
+/* Also after calls the front-end makes (a completion, a frame in). */
+static void op_deadline_changed(void *opaque)
+{
+	timer_rearm(opaque);
+}
+
 static const struct pcnet_ops pcnet_ops = {
 	.set_irq = op_set_irq,
 	.tx = op_tx,
 	.now_ns = op_now_ns,
+	.deadline_changed = op_deadline_changed,
 };
 
 /* devsrv_ops */
@@ -260,9 +278,26 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return (mac[0] & 1) ? -1 : 0;
 }
 
+/* A decimal count of microseconds in [@min, @max], as nanoseconds. */
+static int parse_us(const char *s, unsigned long long min,
+		    unsigned long long max, uint64_t *ns)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*ns = v * 1000u;
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--tx-combine on|off] [--coalesce-rdp on|off] [--sandbox] [--user USER[:GROUP]]\n");
+	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--tx-combine on|off] [--coalesce-rdp on|off] [--tx-poll chip|adaptive|N] [--irq-holdoff N] [--sandbox] [--user USER[:GROUP]]\n");
 }
 
 static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
@@ -276,6 +311,8 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 		{ "stats-sock", required_argument, NULL, 'S' },
 		{ "tx-combine", required_argument, NULL, 'T' },
 		{ "coalesce-rdp", required_argument, NULL, 'R' },
+		{ "tx-poll", required_argument, NULL, 'P' },
+		{ "irq-holdoff", required_argument, NULL, 'H' },
 		{ "sandbox", no_argument, NULL, 'X' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
@@ -336,6 +373,25 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 			}
 			d->rdp_late = !strcmp(optarg, "on");
 			break;
+		case 'P':	/* exit-less transmit: the ring poll's pace */
+			d->tx_poll_ns = 0;
+			d->tx_poll_adaptive = !strcmp(optarg, "adaptive");
+			if (d->tx_poll_adaptive || !strcmp(optarg, "chip"))
+				break;
+			if (parse_us(optarg, 1, MAX_TX_POLL_US, &d->tx_poll_ns)) {
+				fprintf(stderr, "dev-pcnet: --tx-poll: '%s' is not chip, adaptive or microseconds 1..%u\n",
+					optarg, MAX_TX_POLL_US);
+				return -1;
+			}
+			break;
+		case 'H':	/* interrupt moderation */
+			if (parse_us(optarg, 0, MAX_IRQ_HOLDOFF_US,
+				     &d->irq_holdoff_ns)) {
+				fprintf(stderr, "dev-pcnet: --irq-holdoff: '%s' is not microseconds 0..%u\n",
+					optarg, MAX_IRQ_HOLDOFF_US);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage();
 			exit(0);
@@ -358,6 +414,7 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 static void stats_snapshot(FILE *f, void *opaque)
 {
 	struct dev_pcnet *d = opaque;
+	struct pcnet_tune_stats ts;
 	struct pcnet_stats ps;
 	struct vfe_stats vs;
 
@@ -366,6 +423,13 @@ static void stats_snapshot(FILE *f, void *opaque)
 	ipc_stat(f, "interrupts.asserted",
 		 __atomic_load_n(&d->irq_asserts, __ATOMIC_RELAXED));
 	ipc_stat(f, "timer.runs", __atomic_load_n(&d->timer_runs, __ATOMIC_RELAXED));
+	/* Written on the devsrv thread, read unlocked as the chip's below. */
+	pcnet_get_tune_stats(d->dev, &ts);
+	ipc_stat(f, "interrupts.deferred", ts.irq_deferred);
+	ipc_stat(f, "interrupts.cancelled", ts.irq_cancelled);
+	ipc_stat(f, "tx_poll.timer_polls", ts.tx_timer_polls);
+	ipc_stat(f, "tx_poll.found_frames", ts.tx_timer_busy);
+	ipc_stat(f, "tx_poll.frames", ts.tx_timer_frames);
 	pcnet_get_stats(d->dev, &ps);
 	ipc_stat(f, "chip.tx.frames", ps.tx_frames);
 	ipc_stat(f, "chip.tx.bytes", ps.tx_bytes);
@@ -487,6 +551,9 @@ int main(int argc, char **argv)
 	}
 	/* A successor drives INTA# as its predecessor left it. */
 	pcnet_set_tx_batch(d.dev, d.tx_single ? 1 : 0);
+	/* Process settings, not in the state: set again after a resume. */
+	pcnet_set_tx_poll(d.dev, d.tx_poll_ns, d.tx_poll_adaptive);
+	pcnet_set_irq_holdoff(d.dev, d.irq_holdoff_ns);
 	devsrv_set_irq(d.srv, pcnet_irq_level(d.dev) != 0);
 	if (devsrv_add_fd(d.srv, d.timer_fd, on_timer, &d)) {
 		fprintf(stderr, "dev-pcnet: cannot watch the poll timer\n");

@@ -37,10 +37,19 @@ bool pcnet_enter(struct pcnet *dev)
 
 void pcnet_leave(struct pcnet *dev)
 {
+	uint64_t deadline;
+
 	pcnet_poll_schedule(dev);
 	pcnet_update_irq(dev);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	dev->st->busy = 0;
+	/* Still guarded: the callback may only read the deadline. */
+	deadline = pcnet_next_deadline(dev);
+	if (deadline != dev->deadline_told) {
+		dev->deadline_told = deadline;
+		if (dev->ops.deadline_changed)
+			dev->ops.deadline_changed(dev->opaque);
+	}
 	dev->depth = 0;
 }
 
@@ -82,6 +91,7 @@ int pcnet_create(struct pcnet **out, struct pcnet_state *st,
 	dev->ops = *ops;
 	dev->opaque = opaque;
 	dev->depth = 1;
+	dev->deadline_told = UINT64_MAX;
 
 	resumed = (flags & PCNET_RESUME) && state_valid(st);
 	if (resumed) {
@@ -179,23 +189,75 @@ bool pcnet_link(const struct pcnet *dev)
 	return dev->st->link_up;
 }
 
+void pcnet_set_tx_poll(struct pcnet *dev, uint64_t min_ns, bool adaptive)
+{
+	if (!pcnet_enter(dev))
+		return;
+	if (adaptive && !min_ns)
+		min_ns = PCNET_TX_POLL_FLOOR_NS;
+	dev->poll_min_ns = min_ns;
+	dev->poll_adaptive = adaptive;
+	/* Fast first: a resumed guest may be in the middle of sending. */
+	dev->poll_cur_ns = min_ns;
+	/* A poll scheduled at the old interval may be too far out. */
+	dev->poll_resched = true;
+	pcnet_leave(dev);
+}
+
+void pcnet_set_irq_holdoff(struct pcnet *dev, uint64_t ns)
+{
+	if (!pcnet_enter(dev))
+		return;
+	dev->irq_holdoff_ns = ns;
+	/* Off: a held-off assertion goes out now (pcnet_leave()). */
+	pcnet_leave(dev);
+}
+
+void pcnet_get_tune_stats(const struct pcnet *dev,
+			  struct pcnet_tune_stats *out)
+{
+	*out = dev->tune;
+}
+
 void pcnet_timer(struct pcnet *dev, uint64_t now_ns)
 {
 	struct pcnet_state *st;
+	uint64_t chip;
+	uint32_t frames;
 
 	if (!pcnet_enter(dev))
 		return;
 	st = dev->st;
 	if (st->next_poll_ns && now_ns >= st->next_poll_ns) {
-		st->next_poll_ns = now_ns + pcnet_poll_interval_ns(st);
-		pcnet_tx_poll(dev);
+		frames = pcnet_tx_poll(dev);
+		dev->tune.tx_timer_polls++;
+		if (frames) {
+			dev->tune.tx_timer_busy++;
+			dev->tune.tx_timer_frames += frames;
+		} else if (dev->poll_adaptive) {
+			/* Traffic stopped: back off towards the chip's pace. */
+			chip = pcnet_poll_interval_ns(st);
+			dev->poll_cur_ns = dev->poll_cur_ns < chip / 2 ?
+					   dev->poll_cur_ns * 2 : chip;
+		}
+		/* The interval is settled for this poll: nothing to pull in. */
+		dev->poll_resched = false;
+		st->next_poll_ns = now_ns + pcnet_tx_poll_interval(dev);
+		if (!st->next_poll_ns)
+			st->next_poll_ns = 1;
 	}
+	if (dev->irq_defer_ns && now_ns >= dev->irq_defer_ns)
+		dev->irq_due = true;
 	pcnet_leave(dev);
 }
 
 uint64_t pcnet_next_deadline(const struct pcnet *dev)
 {
-	return dev->st->next_poll_ns ? dev->st->next_poll_ns : UINT64_MAX;
+	uint64_t poll = dev->st->next_poll_ns ? dev->st->next_poll_ns
+					      : UINT64_MAX;
+	uint64_t irq = dev->irq_defer_ns ? dev->irq_defer_ns : UINT64_MAX;
+
+	return poll < irq ? poll : irq;
 }
 
 int pcnet_irq_level(const struct pcnet *dev)

@@ -174,8 +174,18 @@ struct pcnet_ops {
 	enum pcnet_tx_result (*tx)(void *opaque, const struct pcnet_seg *seg,
 				   unsigned int nseg, uint32_t len,
 				   unsigned int flags);
-	/* Monotonic nanoseconds (the TX ring poll is scheduled with it). */
+	/*
+	 * Monotonic nanoseconds (the TX ring poll and the interrupt hold-off
+	 * are scheduled with it).
+	 */
 	uint64_t (*now_ns)(void *opaque);
+	/*
+	 * Optional: pcnet_next_deadline() changed.  Called on the way out of
+	 * any entry point, also those a port calls on its own (a completion
+	 * that raised a deferred interrupt), so the caller's timer follows.
+	 * It may only read the device (pcnet_next_deadline()).
+	 */
+	void (*deadline_changed)(void *opaque);
 };
 
 struct pcnet_config {
@@ -288,7 +298,37 @@ bool pcnet_link(const struct pcnet *dev);
  * chip state: the driver cannot tell but by timing.
  */
 void pcnet_set_tx_batch(struct pcnet *dev, uint32_t frames);
-/* Runs what is due at @now_ns (the TX ring poll). */
+/*
+ * Exit-less transmit: the TX ring poll's interval.  @min_ns 0 and not
+ * @adaptive: the chip's (CSR47 POLLINT, the default).  @min_ns > 0, not
+ * @adaptive: every @min_ns instead.  @adaptive: @min_ns (0: the default
+ * floor) while polls find frames, doubling per empty timer poll up to the
+ * chip's interval; a TDMD or any frame found drops it to the floor again.
+ * In every mode the chip polls only when it would (TXON, not TXDPOLL, not
+ * stopped or suspended).  A setting of the process, not chip state: a
+ * restarted process sets it again and starts at the floor.
+ */
+#define PCNET_TX_POLL_FLOOR_NS	20000u
+void pcnet_set_tx_poll(struct pcnet *dev, uint64_t min_ns, bool adaptive);
+/*
+ * Interrupt moderation: INTA# going from deasserted to asserted less than
+ * @ns after its previous assertion is deferred to that assertion plus @ns
+ * (causes arriving meanwhile merge into it; if they are all cleared by
+ * then, nothing is raised).  Deasserting is never delayed.  0 (the
+ * default) turns it off.  A setting of the process, as above.
+ */
+void pcnet_set_irq_holdoff(struct pcnet *dev, uint64_t ns);
+/* Counters of the two settings above; the process's, not in the state. */
+struct pcnet_tune_stats {
+	uint64_t tx_timer_polls;	/* ring polls the timer ran */
+	uint64_t tx_timer_busy;		/* ... that found frames */
+	uint64_t tx_timer_frames;	/* frames they sent: no TDMD needed */
+	uint64_t irq_deferred;		/* assertions held off */
+	uint64_t irq_cancelled;		/* ... and acked before they were due */
+};
+void pcnet_get_tune_stats(const struct pcnet *dev,
+			  struct pcnet_tune_stats *out);
+/* Runs what is due at @now_ns (the TX ring poll, a deferred interrupt). */
 void pcnet_timer(struct pcnet *dev, uint64_t now_ns);
 /* Next absolute deadline for pcnet_timer(), UINT64_MAX if none. */
 uint64_t pcnet_next_deadline(const struct pcnet *dev);

@@ -241,6 +241,23 @@ struct pcnet {
 	uint32_t npend;
 	uint32_t tx_seq;	/* of the frame being handed out */
 	uint32_t rx_epoch;	/* see pcnet_rx_epoch() */
+
+	/*
+	 * Process settings (pcnet_set_tx_poll(), pcnet_set_irq_holdoff()),
+	 * kept out of the state region: the driver cannot see them but by
+	 * timing, and a successor process brings its own.
+	 */
+	uint64_t poll_min_ns;	/* fixed interval or adaptive floor; 0: chip */
+	uint64_t poll_cur_ns;	/* adaptive: the interval now */
+	bool poll_adaptive;
+	bool poll_resched;	/* the interval shrank: pull the deadline in */
+	bool irq_seen;		/* irq_last_ns holds an assertion */
+	bool irq_due;		/* pcnet_timer() found irq_defer_ns due */
+	uint64_t irq_holdoff_ns;
+	uint64_t irq_last_ns;	/* when INTA# was last asserted */
+	uint64_t irq_defer_ns;	/* a held-off assertion is due; 0: none */
+	uint64_t deadline_told;	/* last deadline ops.deadline_changed saw */
+	struct pcnet_tune_stats tune;
 };
 
 /* Decoded descriptor, independent of SWSTYLE. */
@@ -262,7 +279,10 @@ void pcnet_bcr_write(struct pcnet *dev, unsigned int rap, uint16_t val);
 void pcnet_s_reset(struct pcnet *dev);
 void pcnet_h_reset(struct pcnet *dev);
 uint32_t pcnet_poll_interval_ns(const struct pcnet_state *st);
+uint64_t pcnet_tx_poll_interval(const struct pcnet *dev);
+void pcnet_poll_hurry(struct pcnet *dev);
 void pcnet_poll_schedule(struct pcnet *dev);
+uint64_t pcnet_clock(const struct pcnet *dev);
 
 /* initblock.c */
 void pcnet_init_block(struct pcnet *dev);
@@ -285,7 +305,8 @@ bool pcnet_rmd_store(struct pcnet *dev, uint32_t idx, uint16_t set,
 		     uint16_t clear, uint16_t mcnt);
 
 /* transmit.c */
-void pcnet_tx_poll(struct pcnet *dev);
+/* Returns the frames it took from the ring (sent or ended in error). */
+uint32_t pcnet_tx_poll(struct pcnet *dev);
 /* STOP, INIT, resets, faults: the port's buffers are forgotten. */
 void pcnet_tx_forget_pending(struct pcnet *dev, bool rewind);
 void pcnet_tx_resume_fixup(struct pcnet *dev);

@@ -55,24 +55,65 @@ uint32_t pcnet_poll_interval_ns(const struct pcnet_state *st)
 	return ticks * 1000u / CLK_MHZ;
 }
 
-/* TXDPOLL: the ring is polled while transmitting and not disabled. */
+uint64_t pcnet_clock(const struct pcnet *dev)
+{
+	return dev->ops.now_ns ? dev->ops.now_ns(dev->opaque) : 0;
+}
+
+/*
+ * The interval the ring poll runs at: the chip's, or the process's
+ * --tx-poll setting (pcnet_set_tx_poll()).  Adaptive never goes past the
+ * chip's interval: an idle guest costs no more wake-ups than the chip.
+ */
+uint64_t pcnet_tx_poll_interval(const struct pcnet *dev)
+{
+	uint64_t chip = pcnet_poll_interval_ns(dev->st);
+
+	if (!dev->poll_min_ns)
+		return chip;
+	if (!dev->poll_adaptive)
+		return dev->poll_min_ns;
+	if (dev->poll_min_ns >= chip)
+		return chip;
+	if (dev->poll_cur_ns < dev->poll_min_ns)
+		return dev->poll_min_ns;
+	return dev->poll_cur_ns < chip ? dev->poll_cur_ns : chip;
+}
+
+/* Adaptive: the guest is sending (TDMD, frames found): poll fast again. */
+void pcnet_poll_hurry(struct pcnet *dev)
+{
+	if (!dev->poll_adaptive || dev->poll_cur_ns <= dev->poll_min_ns)
+		return;
+	dev->poll_cur_ns = dev->poll_min_ns;
+	dev->poll_resched = true;
+}
+
+/*
+ * TXDPOLL: the ring is polled while transmitting and not disabled, under
+ * every --tx-poll mode.
+ */
 void pcnet_poll_schedule(struct pcnet *dev)
 {
 	struct pcnet_state *st = dev->st;
 	bool active = (st->csr[0] & CSR0_TXON) && !pcnet_stopped(st) &&
 		      !pcnet_suspended(st) && !(st->csr[CSR_TFC] & CSR4_DPOLL);
-	uint64_t now;
+	uint64_t when;
 
 	if (!active) {
 		st->next_poll_ns = 0;
+		dev->poll_resched = false;
 		return;
 	}
-	if (st->next_poll_ns)
+	if (st->next_poll_ns && !dev->poll_resched)
 		return;
-	now = dev->ops.now_ns ? dev->ops.now_ns(dev->opaque) : 0;
-	st->next_poll_ns = now + pcnet_poll_interval_ns(st);
-	if (!st->next_poll_ns)
-		st->next_poll_ns = 1;
+	dev->poll_resched = false;
+	when = pcnet_clock(dev) + pcnet_tx_poll_interval(dev);
+	if (!when)
+		when = 1;
+	/* A shorter interval only moves a scheduled poll earlier. */
+	if (!st->next_poll_ns || when < st->next_poll_ns)
+		st->next_poll_ns = when;
 }
 
 /* Ring counters: two's complement, the datasheet's CSR72-78 encoding. */
@@ -143,6 +184,7 @@ static void csr0_write(struct pcnet *dev, uint16_t val)
 		start(dev);
 	if ((val & CSR0_TDMD) && (st->csr[0] & CSR0_TXON)) {
 		st->csr[0] |= CSR0_TDMD;
+		pcnet_poll_hurry(dev);
 		pcnet_tx_poll(dev);
 	}
 }

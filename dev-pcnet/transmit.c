@@ -301,7 +301,7 @@ void pcnet_set_tx_batch(struct pcnet *dev, uint32_t frames)
 	dev->tx_batch = frames;
 }
 
-void pcnet_tx_poll(struct pcnet *dev)
+static uint32_t tx_poll_ring(struct pcnet *dev)
 {
 	struct pcnet_state *st = dev->st;
 	struct tx_frame f;
@@ -317,11 +317,11 @@ void pcnet_tx_poll(struct pcnet *dev)
 
 		/* Every descriptor is with the port: nothing to fetch. */
 		if (!tx_room(st))
-			return;
+			return frames;
 		switch (tx_collect(dev, &f)) {
 		case TX_IDLE:
 		case TX_FAULT:
-			return;
+			return frames;
 		case TX_SKIP:
 			st->tx_idx = ring_add(st->tx_idx, 1, st->tx_len);
 			done++;
@@ -364,12 +364,23 @@ void pcnet_tx_poll(struct pcnet *dev)
 		/* A fault stops the chip; nothing is left for a restart. */
 		if (!tx_release(dev, f.start, f.count, f.enp_status, tmd2)) {
 			st->tx_inflight_count = 0;
-			return;
+			return frames;
 		}
 		st->tx_idx = ring_add(f.start, f.count, st->tx_len);
 		if ((tmd2 & TMD2_UFLO) && !(st->csr[CSR_IMDC] & CSR3_DXSUFLO))
 			st->csr[0] &= ~CSR0_TXON;
 	}
+	return frames;
+}
+
+/* Any frame found means the guest is sending: adaptive polling speeds up. */
+uint32_t pcnet_tx_poll(struct pcnet *dev)
+{
+	uint32_t frames = tx_poll_ring(dev);
+
+	if (frames)
+		pcnet_poll_hurry(dev);
+	return frames;
 }
 
 uint32_t pcnet_tx_seq(const struct pcnet *dev)

@@ -13,6 +13,18 @@ static void fake_irq(void *opaque, int level)
 	if (level && !b->irq)
 		b->irq_rises++;
 	b->irq = level;
+	if (b->nirq_trace < MAX_IRQ_TRACE)
+		b->irq_trace[b->nirq_trace++] = (struct irq_edge){
+			.at = b->now, .level = level,
+		};
+}
+
+static void fake_deadline_changed(void *opaque)
+{
+	struct bench *b = opaque;
+
+	b->deadline_calls++;
+	b->deadline_seen = pcnet_next_deadline(b->dev);
 }
 
 static enum pcnet_tx_result fake_tx(void *opaque, const struct pcnet_seg *seg,
@@ -53,6 +65,7 @@ static const struct pcnet_ops bench_ops_table = {
 	.set_irq = fake_irq,
 	.tx = fake_tx,
 	.now_ns = fake_now,
+	.deadline_changed = fake_deadline_changed,
 };
 
 const struct pcnet_ops *bench_ops(void)

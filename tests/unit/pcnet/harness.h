@@ -85,6 +85,14 @@ struct captured {
 	uint32_t seglen[40];
 };
 
+#define MAX_IRQ_TRACE	64
+
+/* One change of INTA#, at the bench clock's time. */
+struct irq_edge {
+	uint64_t at;
+	int level;
+};
+
 struct bench;
 typedef void (*tx_hook_fn)(struct bench *b, const struct pcnet_seg *seg,
 			   unsigned int nseg, uint32_t len);
@@ -98,6 +106,10 @@ struct bench {
 	int irq;
 	unsigned int irq_rises;
 	unsigned int irq_calls;
+	struct irq_edge irq_trace[MAX_IRQ_TRACE];
+	unsigned int nirq_trace;
+	unsigned int deadline_calls;	/* ops.deadline_changed */
+	uint64_t deadline_seen;		/* pcnet_next_deadline() then */
 	uint64_t now;
 	bool dwio;		/* helpers use DWIO accesses */
 	unsigned int swstyle;	/* layout the ring helpers use */
