@@ -486,6 +486,7 @@ static void describe(struct dp_hello *h, bool rdp)
 	 */
 	h->bar[BAR_IO] = (struct dp_bar_desc){ .size = PCNET_IO_BAR_SIZE,
 					       .type = DP_BAR_IO,
+					       .flags = rdp ? DP_BAR_F_COALESCED_ACK : 0,
 					       .coalesce_off = rdp ? 0x10 : 0x12,
 					       .coalesce_len = rdp ? 8 : 6 };
 	h->bar[BAR_MMIO] = (struct dp_bar_desc){ .size = PCNET_MMIO_BAR_SIZE,

@@ -165,6 +165,9 @@ static int check_bars(const struct dp_hello *m, char *err, size_t errlen)
 			FAIL(-EBADMSG, "HELLO: BAR %u coalesced range 0x%x+0x%x "
 			     "is not inside an I/O BAR", i, b->coalesce_off,
 			     b->coalesce_len);
+		if ((b->flags & DP_BAR_F_COALESCED_ACK) && !b->coalesce_len)
+			FAIL(-EBADMSG, "HELLO: BAR %u has COALESCED_ACK but no "
+			     "coalesced range", i);
 		if (!b->coalesce_len && b->coalesce_off)
 			FAIL(-EBADMSG, "HELLO: BAR %u coalesced range has an "
 			     "offset but no length", i);

@@ -63,7 +63,12 @@ enum dp_bar_type {
 
 #define DP_BAR_F_PREFETCH	(1u << 0)	/* memory BARs only */
 #define DP_BAR_F_SYNC_WRITES	(1u << 1)	/* writes use the slot, not the ring */
-#define DP_BAR_F_KNOWN		(DP_BAR_F_PREFETCH | DP_BAR_F_SYNC_WRITES)
+/* I/O BARs with a coalesced range only: a write there may acknowledge an
+ * interrupt, so the core delivers what is queued before it forwards the
+ * guest's EOI (resample) to the device. */
+#define DP_BAR_F_COALESCED_ACK	(1u << 2)
+#define DP_BAR_F_KNOWN		(DP_BAR_F_PREFETCH | DP_BAR_F_SYNC_WRITES | \
+				 DP_BAR_F_COALESCED_ACK)
 
 struct dp_bar_desc {
 	uint64_t size;		/* power of two (I/O 4..256, memory >= 16), or 0 */

@@ -469,6 +469,15 @@ static int make_memfd(const char *name, size_t size)
 }
 
 /* The resources that outlive device processes, made at the first attach. */
+/* A coalesced write of this device may acknowledge its interrupt. */
+static bool acks_coalesced(const struct dp_hello *h)
+{
+	for (unsigned i = 0; i < 6; i++)
+		if (h->bar[i].flags & DP_BAR_F_COALESCED_ACK)
+			return true;
+	return false;
+}
+
 static int make_resources(struct devproxy *d)
 {
 	unsigned n = d->vm->ncpus;
@@ -524,10 +533,10 @@ static int make_resources(struct devproxy *d)
 		goto sys_err;
 	if (d->hello.int_pin) {
 		/* Level-triggered INTx as VFIO does it: KVM deasserts at EOI
-		 * and tells the device through the resample fd.  With the
-		 * pump, KVM tells the pump, which first forwards the writes
-		 * still queued in the coalesced ring (the guest's interrupt
-		 * acknowledge among them) and then the device. */
+		 * and tells the device through the resample fd.  If the
+		 * guest's interrupt acknowledge may be a coalesced write,
+		 * KVM tells the pump, which first forwards what is still
+		 * queued and then tells the device. */
 		int eoi = -1;
 		struct kvm_irqfd irqfd = {
 			.fd = (uint32_t)d->irq_fd, .gsi = d->gsi,
@@ -535,7 +544,7 @@ static int make_resources(struct devproxy *d)
 			.resamplefd = (uint32_t)d->resample_fd,
 		};
 
-		if (d->vm->pump_on) {
+		if (d->vm->pump_on && acks_coalesced(&d->hello)) {
 			eoi = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 			if (eoi < 0)
 				goto sys_err;

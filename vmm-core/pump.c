@@ -6,9 +6,11 @@
  * ring page instead of exiting (the paper's I/O "without a world switch").
  * Nothing tells userspace: a vCPU delivers what is queued at its next exit,
  * which may never come while the guest runs on in its own memory.  So a
- * pump thread delivers them too: every --pump-us while writes flow, backing
- * off to every PUMP_IDLE_NS when none came for PUMP_COOL_NS, and at once
- * when the guest EOIs a device's interrupt: KVM's resample eventfd comes to
+ * pump thread delivers them too: every --pump-us while it finds writes the
+ * vCPUs left queued, its period doubling with each look that found none
+ * (the vCPUs exit often enough, or the guest is idle) up to PUMP_IDLE_NS,
+ * so it does not take CPU from a vCPU that drains the ring itself; and at
+ * once when the guest EOIs a device's interrupt: KVM's resample eventfd comes to
  * the pump, which forwards the queued writes (the handler's acknowledge)
  * before it tells the device to look at its interrupt line again.
  *
@@ -32,8 +34,7 @@
 #include "pio.h"
 #include "vm.h"
 
-#define PUMP_IDLE_NS	1000000ull	/* the period once writes stopped */
-#define PUMP_COOL_NS	10000000ull	/* writes stopped this long ago */
+#define PUMP_IDLE_NS	1000000ull	/* the longest period: the bound */
 
 unsigned coalesced_drain(struct vm *vm, struct vcpu *as)
 {
@@ -76,27 +77,16 @@ unsigned coalesced_drain(struct vm *vm, struct vcpu *as)
 	return n;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *pump_thread(void *arg)
 {
 	struct vm *vm = arg;
-	uint64_t period = (uint64_t)vm->opt->pump_us * 1000u;
-	uint64_t last_write = now_ns();
+	uint64_t floor = (uint64_t)vm->opt->pump_us * 1000u, period = floor;
 
 	pthread_setname_np(pthread_self(), "pump");
 	for (;;) {
 		struct pollfd p[1 + VMM_MAX_DEVICES];
 		struct devproxy *who[1 + VMM_MAX_DEVICES];
-		uint64_t t = now_ns();
-		uint64_t wait = t - last_write < PUMP_COOL_NS ? period : PUMP_IDLE_NS;
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)wait };
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)period };
 		unsigned n = 1;
 		int rc;
 
@@ -119,7 +109,9 @@ static void *pump_thread(void *arg)
 			break;
 		__atomic_add_fetch(&vm->pump_runs, 1, __ATOMIC_RELAXED);
 		if (coalesced_drain(vm, &vm->pump_vcpu))
-			last_write = now_ns();
+			period = floor;
+		else if (period < PUMP_IDLE_NS)
+			period = period * 2 < PUMP_IDLE_NS ? period * 2 : PUMP_IDLE_NS;
 		for (unsigned i = 1; rc > 0 && i < n; i++) {
 			if (!(p[i].revents & POLLIN))
 				continue;
@@ -151,7 +143,7 @@ void pump_stop(struct vm *vm)
 		pthread_join(vm->pump_thread, NULL);
 		vm->pump_started = false;
 	}
-	if (vm->pump_stop_fd > 0)
+	if (vm->pump_stop_fd >= 0)
 		close(vm->pump_stop_fd);
 	vm->pump_stop_fd = -1;
 }

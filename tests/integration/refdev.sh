@@ -9,6 +9,8 @@
 #   basic         one refdev for the whole run: test=refdev mode=basic
 #   kill-restart  mode=persist; refdev is SIGKILLed and started again twice
 #                 while the guest runs, and each successor must resume
+#   pump          mode=pump; refdev --coalesce-go: DMA_GO as coalesced PIO,
+#                 which only vmm-core's pump delivers while the guest waits
 #   absent        mode=absent; refdev is killed for good and the function
 #                 must read as removed after --device-timeout
 #
@@ -69,7 +71,7 @@ start_vmm() {	# start_vmm CMDLINE [vmm-core options...]
 
 start_refdev() {
 	refdev_n=$((refdev_n + 1))
-	"$refdev" --connect "$sock" </dev/null 2>"$tmp/refdev.$refdev_n.err" &
+	"$refdev" --connect "$sock" "$@" </dev/null 2>"$tmp/refdev.$refdev_n.err" &
 	refdev_pid=$!
 }
 
@@ -148,6 +150,20 @@ kill-restart)
 	finish_vmm
 	finish_refdev
 	grep -qF "refdev: persist " "$console" || die "no persist summary"
+	;;
+pump)
+	# DMA_GO costs no exit: vmm-core's pump alone delivers it.
+	start_vmm "test=refdev mode=pump rounds=200" --verbose
+	start_refdev --coalesce-go
+	check_attach 1 fresh
+	finish_vmm
+	finish_refdev
+	grep -qF "refdev: pump delivered 200 coalesced writes" "$console" ||
+		die "the guest did not report 200 delivered writes"
+	pumped=$(sed -n 's/^vmm-core: stats: pump runs [0-9]* writes \([0-9]*\) .*/\1/p' "$tmp/vmm.err")
+	[ "${pumped:-0}" -ge 200 ] ||
+		die "the pump forwarded ${pumped:-no} writes, expected at least 200"
+	echo "pump forwarded $pumped writes; $(grep -o 'longest [0-9]* us' "$console")"
 	;;
 absent)
 	start_vmm "test=refdev mode=absent" --device-timeout 1000

@@ -2,7 +2,10 @@
 /*
  * refdev: the reference out-of-process device (register map in refdev.h).
  *
- *   refdev --connect PATH [--spin-ns N]
+ *   refdev --connect PATH [--spin-ns N] [--coalesce-go]
+ *
+ * --coalesce-go declares DMA_GO coalescable (HELLO coalesce_off/len): the
+ * core may deliver it late, within its pump's bound (PROTOCOL.md).
  *
  * It exists to exercise ipc/devsrv.c and vmm-core's device proxy from a
  * test guest: posted writes against synchronous reads, DMA into guest RAM
@@ -134,11 +137,13 @@ static void on_signal(int sig)
 		devsrv_stop(stop_target);
 }
 
-static int parse_args(int argc, char **argv, struct devsrv_config *cfg)
+static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
+		      bool *coalesce_go)
 {
 	static const struct option opts[] = {
 		{ "connect", required_argument, NULL, 'c' },
 		{ "spin-ns", required_argument, NULL, 's' },
+		{ "coalesce-go", no_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -148,6 +153,9 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg)
 		switch (c) {
 		case 'c':
 			cfg->sock_path = optarg;
+			break;
+		case 'g':
+			*coalesce_go = true;
 			break;
 		case 's':
 			errno = 0;
@@ -159,18 +167,18 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: refdev --connect PATH [--spin-ns N]\n");
+			fprintf(stderr, "usage: refdev --connect PATH [--spin-ns N] [--coalesce-go]\n");
 			return -1;
 		}
 	}
 	if (optind != argc || !cfg->sock_path) {
-		fprintf(stderr, "usage: refdev --connect PATH [--spin-ns N]\n");
+		fprintf(stderr, "usage: refdev --connect PATH [--spin-ns N] [--coalesce-go]\n");
 		return -1;
 	}
 	return 0;
 }
 
-static void describe(struct dp_hello *h)
+static void describe(struct dp_hello *h, bool coalesce_go)
 {
 	memset(h, 0, sizeof(*h));
 	h->version = DP_VERSION;
@@ -185,6 +193,10 @@ static void describe(struct dp_hello *h)
 	snprintf(h->name, sizeof(h->name), "refdev");
 	h->bar[0] = (struct dp_bar_desc){ .size = REFDEV_BAR0_SIZE,
 					  .type = DP_BAR_IO };
+	if (coalesce_go) {
+		h->bar[0].coalesce_off = REFDEV_DMA_GO;
+		h->bar[0].coalesce_len = 4;
+	}
 }
 
 static void catch_signals(struct devsrv *srv)
@@ -204,12 +216,13 @@ int main(int argc, char **argv)
 		.spin_ns = DEFAULT_SPIN_NS,
 	};
 	struct refdev d = { 0 };
+	bool coalesce_go = false;
 	char err[256];
 	int rc;
 
-	if (parse_args(argc, argv, &cfg))
+	if (parse_args(argc, argv, &cfg, &coalesce_go))
 		return 1;
-	describe(&cfg.hello);
+	describe(&cfg.hello, coalesce_go);
 	if (devsrv_connect(&d.srv, &cfg, &refdev_ops, &d, err, sizeof(err))) {
 		fprintf(stderr, "refdev: %s\n", err);
 		return 1;

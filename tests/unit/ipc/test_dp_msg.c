@@ -167,7 +167,9 @@ static void dp_hello_accepts_the_edges_of_every_range(void **state)
 	HELLO_OK(h.bar[0].flags = DP_BAR_F_SYNC_WRITES);
 	HELLO_OK(h.bar[1].size = 16);
 	HELLO_OK(h.bar[1].size = 1ull << 31);
-	HELLO_OK(h.bar[1].flags = DP_BAR_F_KNOWN);
+	HELLO_OK(h.bar[1].flags = DP_BAR_F_PREFETCH | DP_BAR_F_SYNC_WRITES);
+	HELLO_OK(h.bar[0].flags = DP_BAR_F_COALESCED_ACK;
+		 h.bar[0].coalesce_off = 0x10; h.bar[0].coalesce_len = 8);
 	HELLO_OK(h.bar[0].coalesce_off = 0x12; h.bar[0].coalesce_len = 6);
 	HELLO_OK(h.bar[0].coalesce_off = 0; h.bar[0].coalesce_len = 32);
 	HELLO_OK(memset(h.name, 'n', DP_NAME_LEN - 1); h.name[DP_NAME_LEN - 1] = 0);
@@ -384,7 +386,9 @@ static void dp_hello_with_a_bad_bar_is_ebadmsg(void **state)
 	BAR_BAD(h.bar[4].type = DP_BAR_UNUSED; h.bar[4].size = 0;
 		h.bar[4].flags = DP_BAR_F_SYNC_WRITES, "BAR 4 is unused");
 	/* Flags and reserved bytes. */
-	BAR_BAD(h.bar[1].flags = 1u << 2, "BAR 1 flags");
+	BAR_BAD(h.bar[1].flags = 1u << 3, "BAR 1 flags");
+	BAR_BAD(h.bar[0].flags = DP_BAR_F_COALESCED_ACK, "COALESCED_ACK but no coalesced range");
+	BAR_BAD(h.bar[1].flags = DP_BAR_F_COALESCED_ACK, "BAR 1 has COALESCED_ACK");
 	BAR_BAD(h.bar[1].flags = 0x80, "BAR 1 flags");
 	BAR_BAD(h.bar[0].flags = DP_BAR_F_PREFETCH, "prefetchable");
 	BAR_BAD(h.bar[0].reserved[3] = 1, "BAR 0 reserved");
