@@ -51,7 +51,7 @@ fi
 # Each row: what it adds, and the options of vmm-core, dev-pcnet and
 # dev-net-backend (every switch named, off or on, in every row).
 # shellcheck disable=SC2206 # a word list on purpose
-rows=(${TABLE3_ROWS:-base posted coalesced rdp combine txpoll spin holdoff copy af-xdp})
+rows=(${TABLE3_ROWS:-base posted coalesced rdp combine txpoll spin holdoff copy af-xdp dpdk})
 declare -A what vopt popt bopt host
 what[base]="baseline: every access waits, doorbells sleep"
 vopt[base]="--posted-writes off --coalesced-pio off --device-spin-ns 0"
@@ -80,6 +80,8 @@ what[copy]="(7 undone: the back-end copies each frame)"
 vopt[copy]=${vopt[spin]}; popt[copy]=${popt[spin]}; bopt[copy]="--busy-poll 50 --tx-copy on"; host[copy]=tap
 what[af-xdp]="+8 host bypass: AF_XDP (all on)"
 vopt[af-xdp]=${vopt[spin]}; popt[af-xdp]=${popt[spin]}; bopt[af-xdp]=${bopt[spin]}; host[af-xdp]=af-xdp
+what[dpdk]="+8 host bypass: DPDK (all on)"
+vopt[dpdk]=${vopt[spin]}; popt[dpdk]=${popt[spin]}; bopt[dpdk]=${bopt[spin]}; host[dpdk]=dpdk
 # Only the rdp row itself coalesces RDP for pcnet32's pattern: on this
 # host that driver loses an interrupt within a few frames with it (README,
 # Table 3 notes), so the rows after it would measure nothing there.
