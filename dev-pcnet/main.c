@@ -295,6 +295,16 @@ static int parse_us(const char *s, unsigned long long min,
 	return 0;
 }
 
+static int parse_on_off(const char *opt, const char *arg, bool *on)
+{
+	if (strcmp(arg, "on") && strcmp(arg, "off")) {
+		fprintf(stderr, "dev-pcnet: %s: '%s' is not on or off\n", opt, arg);
+		return -1;
+	}
+	*on = !strcmp(arg, "on");
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: dev-pcnet --connect PATH [--backend PATH] [--mac XX:XX:XX:XX:XX:XX] [--spin-ns N] [--stats-sock PATH] [--tx-combine on|off] [--coalesce-rdp on|off] [--tx-poll chip|adaptive|N] [--irq-holdoff N] [--sandbox] [--user USER[:GROUP]]\n");
@@ -319,6 +329,7 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end, err[256];
+	bool on;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -358,20 +369,13 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 			}
 			break;
 		case 'T':	/* off: one frame per ring poll (Table 3's baseline) */
-			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-				fprintf(stderr, "dev-pcnet: --tx-combine: '%s' is not on or off\n",
-					optarg);
+			if (parse_on_off("--tx-combine", optarg, &on))
 				return -1;
-			}
-			d->tx_single = !strcmp(optarg, "off");
+			d->tx_single = !on;
 			break;
 		case 'R':	/* off: only RAP and BDP writes may be late */
-			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-				fprintf(stderr, "dev-pcnet: --coalesce-rdp: '%s' is not on or off\n",
-					optarg);
+			if (parse_on_off("--coalesce-rdp", optarg, &d->rdp_late))
 				return -1;
-			}
-			d->rdp_late = !strcmp(optarg, "on");
 			break;
 		case 'P':	/* exit-less transmit: the ring poll's pace */
 			d->tx_poll_ns = 0;
@@ -501,7 +505,6 @@ int main(int argc, char **argv)
 	};
 	struct dev_pcnet d = {
 		.timer_fd = -1,
-		.rdp_late = false,
 		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 	};
 	struct ipc_stats *stats = NULL;

@@ -239,25 +239,26 @@ static bool slot_access(struct devproxy *d, unsigned i, unsigned bar,
 	return true;
 }
 
-/*
- * Queues @e on the posted ring @vcpu produces to; false if it is full.
- * The pump posts as vCPU 0 and cannot use vCPU 0's slot for a write that
- * does not fit, so it waits for room instead: the device drains the ring
- * unless it is dead, and then it comes back or is declared gone.
- */
 static void check_timeout(struct devproxy *d);
 
+/*
+ * Queues @e on the posted ring @vcpu produces to; false if it is full.
+ * vCPU 0's ring has a second producer, the pump (vm.h), hence the lock
+ * there.  The pump cannot use vCPU 0's slot for a write that does not
+ * fit, so it waits for room instead: the device drains the ring unless it
+ * is dead, and then it comes back or is declared gone.
+ */
 static bool post(struct devproxy *d, struct vcpu *vcpu,
 		 const struct dp_posted *e)
 {
 	struct vm *vm = d->vm;
-	bool done;
+	bool shared = vm->pump_on && vcpu->id == 0, done;
 
 	for (;;) {
-		if (vm->pump_on)
+		if (shared)
 			pthread_mutex_lock(&vm->posted_lock);
 		done = ipc_ring_produce(&d->posted[vcpu->id], e, 1) == 1;
-		if (vm->pump_on)
+		if (shared)
 			pthread_mutex_unlock(&vm->posted_lock);
 		if (done || !vcpu->is_pump)
 			return done;
@@ -468,7 +469,6 @@ static int make_memfd(const char *name, size_t size)
 	return fd;
 }
 
-/* The resources that outlive device processes, made at the first attach. */
 /* A coalesced write of this device may acknowledge its interrupt. */
 static bool acks_coalesced(const struct dp_hello *h)
 {
@@ -478,6 +478,7 @@ static bool acks_coalesced(const struct dp_hello *h)
 	return false;
 }
 
+/* The resources that outlive device processes, made at the first attach. */
 static int make_resources(struct devproxy *d)
 {
 	unsigned n = d->vm->ncpus;

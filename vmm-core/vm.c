@@ -413,10 +413,9 @@ static void exit_totals(const struct vm *vm, struct exit_totals *t)
 		t->mmio += __atomic_load_n(&c->exits_mmio, __ATOMIC_RELAXED);
 		t->other += __atomic_load_n(&c->exits_other, __ATOMIC_RELAXED);
 	}
-	t->coalesced += __atomic_load_n(&vm->pump_vcpu.coalesced_writes,
-					__ATOMIC_RELAXED);
 	t->pumped = __atomic_load_n(&vm->pump_vcpu.coalesced_writes,
 				    __ATOMIC_RELAXED);
+	t->coalesced += t->pumped;
 	t->pump_runs = __atomic_load_n(&vm->pump_runs, __ATOMIC_RELAXED);
 	t->pump_resamples = __atomic_load_n(&vm->pump_resamples,
 					    __ATOMIC_RELAXED);

@@ -74,8 +74,8 @@ struct vm {
 	pthread_mutex_t coalesced_lock;
 	/*
 	 * The pump (pump.c) forwards coalesced writes while the vCPUs run in
-	 * the guest; it posts them as vCPU 0 (pump_vcpu), so every producer
-	 * of a posted ring takes posted_lock while it runs.
+	 * the guest; it posts them as vCPU 0 (pump_vcpu), so vCPU 0's posted
+	 * rings have two producers, which take posted_lock.
 	 */
 	bool pump_on;
 	struct vcpu pump_vcpu;

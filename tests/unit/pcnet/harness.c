@@ -164,6 +164,12 @@ uint16_t bcr_r(struct bench *b, unsigned int n)
 	return wio_r(b, 0x16);
 }
 
+void bench_tick(struct bench *b, uint64_t t)
+{
+	b->now = t;
+	pcnet_timer(b->dev, t);
+}
+
 void chip_reset(struct bench *b)
 {
 	if (b->dwio)

@@ -137,6 +137,8 @@ uint16_t csr_r(struct bench *b, unsigned int n);
 void bcr_w(struct bench *b, unsigned int n, uint16_t v);
 uint16_t bcr_r(struct bench *b, unsigned int n);
 void chip_reset(struct bench *b);
+/* The timer fires at @t: the bench clock moves there first. */
+void bench_tick(struct bench *b, uint64_t t);
 
 /* Guest RAM. */
 void put8(struct bench *b, uint32_t gpa, uint8_t v);

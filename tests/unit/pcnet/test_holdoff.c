@@ -12,12 +12,6 @@
 
 static const uint8_t peer[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
-static void tick(struct bench *b, uint64_t t)
-{
-	b->now = t;
-	pcnet_timer(b->dev, t);
-}
-
 /* At @t the driver queues frame @n with a TDMD: TINT follows. */
 static void frame_at(struct bench *b, uint64_t t, unsigned int n)
 {
@@ -62,9 +56,9 @@ static void pcnet_holdoff_two_causes_give_one_assertion_at_holdoff(void **s)
 	assert_int_equal(b->irq, 0);
 	/* CSR0 tells the truth all along; only the pin waits. */
 	assert_true(csr_r(b, 0) & CSR0_INTR);
-	tick(b, T0 + 100 * US - 1);
+	bench_tick(b, T0 + 100 * US - 1);
 	assert_int_equal(b->irq, 0);
-	tick(b, T0 + 100 * US);
+	bench_tick(b, T0 + 100 * US);
 	assert_int_equal(b->irq, 1);
 	assert_int_equal(b->irq_rises, 2);
 	assert_int_equal(b->irq_trace[b->nirq_trace - 1].at, T0 + 100 * US);
@@ -101,7 +95,7 @@ static void holdoff_script(struct bench *b)
 	frame_at(b, T0 + 20 * US, 2);
 	frame_at(b, T0 + 21 * US, 3);
 	ack_at(b, T0 + 30 * US);
-	tick(b, T0 + 100 * US);
+	bench_tick(b, T0 + 100 * US);
 }
 
 static void pcnet_holdoff_zero_is_exactly_the_chip(void **s)
@@ -120,7 +114,7 @@ static void pcnet_holdoff_zero_is_exactly_the_chip(void **s)
 	frame_at(plain, T0 + 20 * US, 2);
 	frame_at(plain, T0 + 21 * US, 3);
 	ack_at(plain, T0 + 30 * US);
-	tick(plain, T0 + 100 * US);
+	bench_tick(plain, T0 + 100 * US);
 
 	assert_int_equal(b->irq_rises, 3);
 	assert_int_equal(b->nirq_trace, plain->nirq_trace);
@@ -146,8 +140,8 @@ static void pcnet_holdoff_ack_before_the_deferred_time_raises_nothing(void **s)
 	/* The driver polls CSR0, sees TINT and acks it: no interrupt due. */
 	ack_at(b, T0 + 50 * US);
 	assert_int_equal(pcnet_next_deadline(b->dev), b->st.next_poll_ns);
-	tick(b, T0 + 100 * US);
-	tick(b, T0 + 200 * US);
+	bench_tick(b, T0 + 100 * US);
+	bench_tick(b, T0 + 200 * US);
 	assert_int_equal(b->irq, 0);
 	assert_int_equal(b->irq_rises, 1);
 	pcnet_get_tune_stats(b->dev, &ts);
@@ -159,7 +153,7 @@ static void pcnet_holdoff_ack_before_the_deferred_time_raises_nothing(void **s)
 	ack_at(b, T0 + 211 * US);
 	frame_at(b, T0 + 220 * US, 3);
 	csr_w(b, 3, 0x0200);
-	tick(b, T0 + 310 * US);
+	bench_tick(b, T0 + 310 * US);
 	assert_int_equal(b->irq, 0);
 	assert_int_equal(b->irq_rises, 2);
 }
@@ -178,7 +172,7 @@ static void pcnet_holdoff_deassert_is_never_delayed(void **s)
 	assert_int_equal(b->irq_trace[b->nirq_trace - 1].at, T0 + 1 * US);
 	/* The deferred one, once up, goes down at the ack, as fast. */
 	frame_at(b, T0 + 10 * US, 1);
-	tick(b, T0 + 100 * US);
+	bench_tick(b, T0 + 100 * US);
 	assert_int_equal(b->irq, 1);
 	ack_at(b, T0 + 100 * US + 1);
 	assert_int_equal(b->irq, 0);
@@ -215,7 +209,7 @@ static void pcnet_holdoff_deadline_reaches_the_timer_from_a_port_call(void **s)
 	assert_int_equal(b->irq, 0);
 	assert_true(b->deadline_calls >= 1);
 	assert_int_equal(b->deadline_seen, T0 + 100 * US);
-	tick(b, T0 + 100 * US);
+	bench_tick(b, T0 + 100 * US);
 	assert_int_equal(b->irq, 1);
 }
 

@@ -13,13 +13,6 @@
 
 static const uint8_t peer[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
-/* The timer fires at @t: the bench clock moves there first. */
-static void tick(struct bench *b, uint64_t t)
-{
-	b->now = t;
-	pcnet_timer(b->dev, t);
-}
-
 /* @n one-descriptor frames from descriptor @first on, owned, no TDMD. */
 static void queue_no_tdmd(struct bench *b, uint32_t first, unsigned int n)
 {
@@ -52,7 +45,7 @@ static void back_off(struct bench *b)
 
 	while ((t = pcnet_next_deadline(b->dev)) - b->now < CHIP_NS) {
 		assert_true(++n < 20);
-		tick(b, t);
+		bench_tick(b, t);
 	}
 	assert_int_equal(next_in(b, b->now), CHIP_NS);
 }
@@ -69,18 +62,18 @@ static void pcnet_txpoll_fixed_interval_sends_without_tdmd(void **s)
 	assert_int_equal(t, 1000 + 50000);
 	queue_no_tdmd(b, 0, 3);
 	/* Not before the interval has passed ... */
-	tick(b, t - 1);
+	bench_tick(b, t - 1);
 	assert_int_equal(b->ntx, 0);
 	assert_true(tmd_status(b, 0) & OWN);
 	/* ... and all of them once it has, with no TDMD written. */
-	tick(b, t);
+	bench_tick(b, t);
 	assert_int_equal(b->ntx, 3);
 	for (unsigned int i = 0; i < 3; i++)
 		assert_false(tmd_status(b, i) & OWN);
 	assert_true(csr_r(b, 0) & CSR0_TINT);
 	/* The next one 50 us on, busy or idle alike. */
 	assert_int_equal(next_in(b, t), 50000);
-	tick(b, t + 50000);
+	bench_tick(b, t + 50000);
 	assert_int_equal(next_in(b, t + 50000), 50000);
 	pcnet_get_tune_stats(b->dev, &ts);
 	assert_int_equal(ts.tx_timer_polls, 2);
@@ -99,11 +92,11 @@ static void pcnet_txpoll_fixed_interval_set_late_pulls_the_poll_in(void **s)
 	pcnet_set_tx_poll(b->dev, 100000, false);
 	assert_int_equal(pcnet_next_deadline(b->dev), 3000 + 100000);
 	queue_no_tdmd(b, 0, 1);
-	tick(b, 3000 + 100000);
+	bench_tick(b, 3000 + 100000);
 	assert_int_equal(b->ntx, 1);
 	/* Slower than the chip is allowed too: N replaces the chip's. */
 	pcnet_set_tx_poll(b->dev, 5000000, false);
-	tick(b, pcnet_next_deadline(b->dev));
+	bench_tick(b, pcnet_next_deadline(b->dev));
 	assert_int_equal(next_in(b, b->now), 5000000);
 }
 
@@ -121,7 +114,7 @@ static void pcnet_txpoll_adaptive_floor_when_busy_backs_off_when_idle(void **s)
 	prev = FLOOR_NS;
 	for (n = 0; n < 20; n++) {
 		t = pcnet_next_deadline(b->dev);
-		tick(b, t);
+		bench_tick(b, t);
 		iv = next_in(b, t);
 		assert_true(iv <= CHIP_NS);
 		if (prev < CHIP_NS / 2)
@@ -136,20 +129,20 @@ static void pcnet_txpoll_adaptive_floor_when_busy_backs_off_when_idle(void **s)
 	/* A frame found by the poll brings the floor back. */
 	queue_no_tdmd(b, 0, 2);
 	t = pcnet_next_deadline(b->dev);
-	tick(b, t);
+	bench_tick(b, t);
 	assert_int_equal(b->ntx, 2);
 	assert_int_equal(next_in(b, t), FLOOR_NS);
 	/* Frames keep coming: it stays at the floor, each sent without TDMD. */
 	for (n = 0; n < 4; n++) {
 		queue_no_tdmd(b, 2 + n, 1);
 		t = pcnet_next_deadline(b->dev);
-		tick(b, t);
+		bench_tick(b, t);
 		assert_int_equal(b->ntx, 3 + n);
 		assert_int_equal(next_in(b, t), FLOOR_NS);
 	}
 	/* Traffic stops: one empty poll doubles it. */
 	t = pcnet_next_deadline(b->dev);
-	tick(b, t);
+	bench_tick(b, t);
 	assert_int_equal(next_in(b, t), 2 * FLOOR_NS);
 }
 
@@ -174,7 +167,7 @@ static void pcnet_txpoll_adaptive_tdmd_resets_to_the_floor(void **s)
 	assert_int_equal(pcnet_next_deadline(b->dev), b->now + 30000);
 	/* The driver queues the next frame without a TDMD: out at the floor. */
 	queue_no_tdmd(b, 1, 1);
-	tick(b, b->now + 30000);
+	bench_tick(b, b->now + 30000);
 	assert_int_equal(b->ntx, 2);
 }
 
@@ -187,7 +180,7 @@ static void pcnet_txpoll_adaptive_is_bounded_by_the_chip_interval(void **s)
 	pcnet_set_tx_poll(b->dev, 0, true);
 	chip_start(b, 2, 0);
 	assert_int_equal(next_in(b, 1000), 10000);
-	tick(b, 1000 + 10000);
+	bench_tick(b, 1000 + 10000);
 	assert_int_equal(next_in(b, b->now), 10000);
 }
 
@@ -202,7 +195,7 @@ static void dpoll_off_in_mode(struct bench *b, uint64_t min_ns, bool adaptive,
 	assert_int_equal(pcnet_next_deadline(b->dev), UINT64_MAX);
 	queue_no_tdmd(b, 0, 1);
 	for (t = 1; t <= 10; t++)
-		tick(b, t * 2 * CHIP_NS);
+		bench_tick(b, t * 2 * CHIP_NS);
 	assert_int_equal(b->ntx, 0);
 	/* Re-setting the mode does not bring the poll back either. */
 	pcnet_set_tx_poll(b->dev, min_ns, adaptive);
@@ -210,7 +203,7 @@ static void dpoll_off_in_mode(struct bench *b, uint64_t min_ns, bool adaptive,
 	/* TXDPOLL cleared: polling at the mode's interval again. */
 	csr_w(b, 4, 0x0915);
 	assert_int_equal(next_in(b, b->now), interval);
-	tick(b, b->now + interval);
+	bench_tick(b, b->now + interval);
 	assert_int_equal(b->ntx, 1);
 	/* Suspended or stopped, no poll either. */
 	csr_w(b, 5, 0x0001);		/* SPND */
@@ -246,24 +239,24 @@ static void pcnet_txpoll_chip_mode_unchanged(void **s)
 	chip_start(b, 2, 0);
 	assert_int_equal(pcnet_next_deadline(b->dev), 1000 + CHIP_NS);
 	queue_no_tdmd(b, 0, 1);
-	tick(b, 1000 + CHIP_NS - 1);
+	bench_tick(b, 1000 + CHIP_NS - 1);
 	assert_int_equal(b->ntx, 0);
-	tick(b, 1000 + CHIP_NS);
+	bench_tick(b, 1000 + CHIP_NS);
 	assert_int_equal(b->ntx, 1);
 	assert_int_equal(next_in(b, b->now), CHIP_NS);
 	/* Busy or idle, the chip's pace does not adapt. */
 	queue_no_tdmd(b, 1, 1);
 	t = pcnet_next_deadline(b->dev);
-	tick(b, t);
+	bench_tick(b, t);
 	assert_int_equal(next_in(b, t), CHIP_NS);
 
 	pcnet_set_tx_poll(b->dev, 50000, false);
 	t = pcnet_next_deadline(b->dev);
-	tick(b, t);
+	bench_tick(b, t);
 	assert_int_equal(next_in(b, t), 50000);
 	pcnet_set_tx_poll(b->dev, 0, false);
 	t = pcnet_next_deadline(b->dev);
-	tick(b, t);
+	bench_tick(b, t);
 	assert_int_equal(next_in(b, t), CHIP_NS);
 	/* POLLINT still sets it. */
 	csr_w(b, 0, CSR0_STOP);
@@ -303,14 +296,14 @@ static void pcnet_txpoll_setting_is_the_processes_not_the_states(void **s)
 	assert_int_equal(pcnet_create(&b->dev, &b->st, &cfg, bench_ops(), b,
 				      PCNET_RESUME), 1);
 	t = pcnet_next_deadline(b->dev);
-	tick(b, t);
+	bench_tick(b, t);
 	assert_int_equal(next_in(b, t), CHIP_NS);
 	/* The successor sets its own: fast from now on. */
 	b->now += 1000;
 	pcnet_set_tx_poll(b->dev, 0, true);
 	assert_int_equal(pcnet_next_deadline(b->dev), b->now + FLOOR_NS);
 	queue_no_tdmd(b, b->st.tx_idx, 1);
-	tick(b, b->now + FLOOR_NS);
+	bench_tick(b, b->now + FLOOR_NS);
 	assert_int_equal(b->ntx, 1);
 }
 
