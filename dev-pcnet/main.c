@@ -485,8 +485,9 @@ static void describe(struct dp_hello *h, bool rdp)
 	 * its next access to the chip, which delivers them first.  With
 	 * --coalesce-rdp on (off by default), WIO RDP and DWIO RDP (0x10) too:
 	 * the core delivers them within its pump period and before the EOI,
-	 * and the chip itself starts a TDMD's poll and drops INTA# after an
-	 * acknowledge only some time later.
+	 * the chip itself starts a TDMD's poll and drops INTA# after an
+	 * acknowledge only some time later, and a late acknowledge spares
+	 * what the guest has not read (pcnet_raise()).
 	 */
 	h->bar[BAR_IO] = (struct dp_bar_desc){ .size = PCNET_IO_BAR_SIZE,
 					       .type = DP_BAR_IO,

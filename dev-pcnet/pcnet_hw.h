@@ -240,6 +240,12 @@ struct pcnet {
 	uint32_t pend_head;
 	uint32_t npend;
 	uint32_t tx_seq;	/* of the frame being handed out */
+	/*
+	 * A late acknowledge (pcnet_raise()): the TINT/RINT the last CSR0
+	 * read returned, and those raised again since that read.
+	 */
+	uint16_t csr0_read;
+	uint16_t csr0_again;
 	uint32_t rx_epoch;	/* see pcnet_rx_epoch() */
 
 	/*
@@ -259,6 +265,21 @@ struct pcnet {
 	uint64_t deadline_told;	/* last deadline ops.deadline_changed saw */
 	struct pcnet_tune_stats tune;
 };
+
+/*
+ * Sets TINT or RINT in CSR0.  A driver acknowledges with the value it
+ * read; that write may reach us late (posted, or queued by KVM), after
+ * the guest already queued more descriptors that completed meanwhile, and
+ * then must not clear what the guest has not seen: a cause the last CSR0
+ * read returned and that was raised again since survives that one
+ * acknowledge (csr0_write()).  Clearing what nobody read still works.
+ */
+static inline void pcnet_raise(struct pcnet *dev, uint16_t cause)
+{
+	dev->st->csr[0] |= cause;
+	dev->csr0_again |= cause;
+}
+
 
 /* Decoded descriptor, independent of SWSTYLE. */
 struct pcnet_desc {

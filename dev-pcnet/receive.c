@@ -246,7 +246,7 @@ enum pcnet_rx_result pcnet_rx_frame(struct pcnet *dev,
 	}
 	st->rx_idx = ring_add(idx0, count, st->rx_len);
 	st->rx_inflight_count = 0;
-	st->csr[0] |= CSR0_RINT;
+	pcnet_raise(dev, CSR0_RINT);
 	if (overflow) {
 		st->stats.rx_overflows++;
 		return PCNET_RX_OVERFLOW;
@@ -464,7 +464,7 @@ enum pcnet_rx_result pcnet_rx_complete(struct pcnet *dev,
 	}
 	st->rx_idx = ring_add(st->rx_idx, count, st->rx_len);
 	st->rx_inflight_count = 0;
-	st->csr[0] |= CSR0_RINT;
+	pcnet_raise(dev, CSR0_RINT);
 	if (overflow) {
 		st->stats.rx_overflows++;
 		r = PCNET_RX_OVERFLOW;

@@ -143,6 +143,7 @@ static void stop(struct pcnet *dev)
 	dev->rx_epoch++;
 	/* Setting STOP clears every other CSR0 bit, IENA included. */
 	st->csr[0] = CSR0_STOP;
+	dev->csr0_read = dev->csr0_again = 0;
 	st->csr[CSR_TFC] &= ~(CSR4_W1C | CSR4_UINTCMD);
 	st->csr[CSR_ECI1] &= ~(CSR5_W1C | CSR5_SPND);
 	st->next_poll_ns = 0;
@@ -165,8 +166,12 @@ static void csr0_write(struct pcnet *dev, uint16_t val)
 {
 	struct pcnet_state *st = dev->st;
 	uint16_t old = st->csr[0];
+	/* Read, and raised again since: the guest has not seen it yet. */
+	uint16_t keep = dev->csr0_read & dev->csr0_again;
 
-	st->csr[0] &= ~(val & CSR0_W1C);
+	st->csr[0] &= ~(val & CSR0_W1C & ~keep);
+	dev->csr0_read &= (uint16_t)~val;
+	dev->csr0_again &= (uint16_t)~val;
 	st->csr[0] = (st->csr[0] & ~CSR0_IENA) | (val & CSR0_IENA);
 
 	/* STOP, STRT and INIT set together: STOP overrides the other two. */
@@ -205,6 +210,8 @@ uint16_t pcnet_csr_read(struct pcnet *dev, unsigned int rap)
 	switch (rap) {
 	case 0:
 		pcnet_update_irq(dev);
+		dev->csr0_read = st->csr[0] & (CSR0_TINT | CSR0_RINT);
+		dev->csr0_again = 0;
 		return csr0_status(st);
 	case CSR_IADR0_ALIAS:
 		return st->csr[CSR_IADR0];
@@ -446,6 +453,7 @@ void pcnet_s_reset(struct pcnet *dev)
 
 	pcnet_tx_forget_pending(dev, true);
 	dev->rx_epoch++;
+	dev->csr0_read = dev->csr0_again = 0;
 	st->rap = 0;
 	st->csr[0] = CSR0_STOP;
 	st->csr[CSR_IMDC] = 0;

@@ -252,7 +252,7 @@ static bool tx_release(struct pcnet *dev, uint32_t start, uint32_t count,
 	}
 	st->tx_inflight_count = 0;
 	if (tx_tint_wanted(st, enp_status, tmd2))
-		st->csr[0] |= CSR0_TINT;
+		pcnet_raise(dev, CSR0_TINT);
 	return true;
 }
 
@@ -480,7 +480,7 @@ static void tx_resume_pending(struct pcnet *dev)
 		if (rc && !pcnet_tmd_store(dev, idx, 0, 0, 0))
 			return;
 	}
-	st->csr[0] |= CSR0_TINT;
+	pcnet_raise(dev, CSR0_TINT);
 }
 
 /*

@@ -693,8 +693,20 @@ static void refused(struct devsrv *s, const char *what, unsigned bar,
 			what, size, bar, (unsigned long long)offset);
 }
 
+/* A resample: KVM deasserted the line at the guest's EOI; still asserted
+ * here, it is raised again (as VFIO does for INTx). */
+static void resample(struct devsrv *s)
+{
+	if (s->irq_level)
+		ipc_eventfd_signal(s->fds[DP_FD_IRQ]);
+}
+
 static void do_posted(struct devsrv *s, const struct dp_posted *p)
 {
+	if (p->bar == DP_POSTED_EOI && !p->size && !p->offset && !p->data) {
+		resample(s);
+		return;
+	}
 	if (!access_ok(s, p->bar, p->size, p->offset)) {
 		refused(s, "posted write", p->bar, p->size, p->offset);
 		return;
@@ -898,8 +910,7 @@ static enum run_state poll_fds(struct devsrv *s, int timeout_ms)
 		ipc_eventfd_drain(s->fds[DP_FD_RESAMPLE]);
 		/* A deassert the guest posted before its EOI counts first. */
 		drain_rings(s);
-		if (s->irq_level)
-			ipc_eventfd_signal(s->fds[DP_FD_IRQ]);
+		resample(s);
 	}
 	if (p[PFD_SOCK].revents & POLLIN)
 		st = handle_message(s);

@@ -516,6 +516,11 @@ static int filter_process(enum sandbox_profile profile, char *err,
 			rc = add_calls(ctx, vmm_core_calls, N(vmm_core_calls));
 		if (!rc)
 			rc = add_ioctls(ctx, vmm_core_ioctls, N(vmm_core_ioctls));
+		/* The pump pins itself (--pump-cpu), never another task. */
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					      SCMP_SYS(sched_setaffinity), 1,
+					      SCMP_A0(SCMP_CMP_EQ, 0));
 		break;
 	case SANDBOX_DEV_PCNET:
 		break;

@@ -215,7 +215,14 @@ struct dp_slot {
 	uint8_t reserved[32];
 };
 
-/* One posted write. */
+/*
+ * One posted write; or, with bar == DP_POSTED_EOI (size, offset and data
+ * 0), the guest's EOI of the device's interrupt, which the core's pump
+ * posts in order after the writes queued before it (DP_BAR_F_COALESCED_ACK):
+ * the device answers it as a resample, so it sees the line as it stood at
+ * the EOI, not as writes still queued would leave it.
+ */
+#define DP_POSTED_EOI		0xffu
 struct dp_posted {
 	uint8_t bar;
 	uint8_t size;

@@ -368,7 +368,10 @@ static void coalesce_zone(struct devproxy *d, unsigned bar, uint64_t addr,
 	const struct dp_bar_desc *b = &d->hello.bar[bar];
 	struct kvm_coalesced_mmio_zone z = { .size = b->coalesce_len, .pio = 1 };
 
-	if (!d->vm->coalesced || b->type != DP_BAR_IO || !b->coalesce_len)
+	/* A queued write is a posted one: the pump never waits in a slot
+	 * (vCPU 0 owns it), so without posted writes nothing is coalesced. */
+	if (!d->vm->coalesced || b->type != DP_BAR_IO || !b->coalesce_len ||
+	    !(d->features & DP_F_POSTED_WRITES))
 		return;
 	if (d->zone_at[bar]) {
 		z.addr = d->zone_at[bar];
@@ -545,7 +548,8 @@ static int make_resources(struct devproxy *d)
 			.resamplefd = (uint32_t)d->resample_fd,
 		};
 
-		if (d->vm->pump_on && acks_coalesced(&d->hello)) {
+		if (d->vm->pump_on && acks_coalesced(&d->hello) &&
+		    (d->features & DP_F_POSTED_WRITES)) {
 			eoi = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 			if (eoi < 0)
 				goto sys_err;
@@ -1003,10 +1007,22 @@ int devproxy_eoi_fd(struct devproxy *d)
 	return __atomic_load_n(&d->eoi_fd, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The guest's EOI, after the pump forwarded the writes queued before it: in
+ * the posted ring behind them, so that the device looks at its line only
+ * once they took effect.  A resample eventfd would race them: the device
+ * could answer it late, after the next interrupt was raised and
+ * acknowledged with writes still queued, and re-raise that one for nothing.
+ */
 void devproxy_eoi(struct devproxy *d)
 {
+	static const struct dp_posted eoi = { .bar = DP_POSTED_EOI };
+
 	ipc_eventfd_drain(d->eoi_fd);
-	ipc_eventfd_signal(d->resample_fd);
+	if (get_state(d) == DEV_ABSENT)
+		return;		/* a successor raises its line when attached */
+	if (post(d, &d->vm->pump_vcpu, &eoi))
+		kick(d);
 }
 
 void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out)

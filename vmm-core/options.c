@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ enum {
 	OPT_DEVICE_SPIN,
 	OPT_COALESCED_PIO,
 	OPT_PUMP_US,
+	OPT_PUMP_CPU,
 	OPT_POSTED_WRITES,
 	OPT_STATS_SOCK,
 	OPT_SANDBOX,
@@ -47,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "device-spin-ns", required_argument, NULL, OPT_DEVICE_SPIN },
 	{ "coalesced-pio", required_argument, NULL, OPT_COALESCED_PIO },
 	{ "pump-us", required_argument, NULL, OPT_PUMP_US },
+	{ "pump-cpu", required_argument, NULL, OPT_PUMP_CPU },
 	{ "posted-writes", required_argument, NULL, OPT_POSTED_WRITES },
 	{ "stats-sock", required_argument, NULL, OPT_STATS_SOCK },
 	{ "sandbox", no_argument, NULL, OPT_SANDBOX },
@@ -85,11 +88,14 @@ void options_usage(FILE *out, const char *prog)
 		"      --device-spin-ns N  a vCPU polls a device's answer this long before\n"
 		"                          it sleeps (default %u; 0: sleep at once)\n"
 		"      --coalesced-pio on|off  writes to ports a device declares free of\n"
-		"                          side effects are queued by KVM, no exit (on)\n"
+		"                          side effects are queued by KVM, no exit (on;\n"
+		"                          only with --posted-writes on)\n"
 		"      --pump-us N         a pump thread forwards such writes every N us\n"
 		"                          while it finds some the vCPUs left queued\n"
 		"                          (default %u, 1 to %u), backing off to 1 ms\n"
 		"                          otherwise: none waits for the next exit\n"
+		"      --pump-cpu N        the pump runs on host CPU N (default: any of\n"
+		"                          vmm-core's); best one the vCPUs do not spin on\n"
 		"      --posted-writes on|off  device writes are queued, the vCPU goes on\n"
 		"                          (on); off: every write waits for the device\n"
 		"      --stats-sock PATH   serve live counters (exits by kind, per-device\n"
@@ -174,6 +180,7 @@ enum options_result options_parse(int argc, char **argv,
 		.device_spin_ns = VMM_DEFAULT_DEVICE_SPIN_NS,
 		.coalesced_pio = true,
 		.pump_us = VMM_DEFAULT_PUMP_US,
+		.pump_cpu = -1,
 		.posted_writes = true,
 	};
 	err[0] = '\0';
@@ -262,6 +269,15 @@ enum options_result options_parse(int argc, char **argv,
 				return OPTIONS_ERROR;
 			}
 			o->device_spin_ns = v;
+			break;
+		case OPT_PUMP_CPU:
+			if (parse_u64(optarg, &v) || v >= CPU_SETSIZE) {
+				set_err(err, errlen,
+					"--pump-cpu: '%s' is not a CPU number (0 to %d)",
+					optarg, CPU_SETSIZE - 1);
+				return OPTIONS_ERROR;
+			}
+			o->pump_cpu = (int)v;
 			break;
 		case OPT_PUMP_US:
 			if (parse_u64(optarg, &v) || !v || v > VMM_MAX_PUMP_US) {

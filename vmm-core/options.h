@@ -44,6 +44,7 @@ struct vmm_options {
 	uint64_t device_spin_ns;	/* a vCPU spins this long on its slot */
 	bool coalesced_pio;	/* devices' coalescable ports cost no exit */
 	unsigned pump_us;	/* coalesced writes forwarded this often */
+	int pump_cpu;		/* the pump's host CPU; -1: as vmm-core's */
 	bool posted_writes;	/* device writes go through the posted rings */
 	const char *stats_sock;	/* live counters served here (NULL: none) */
 	bool sandbox;		/* --sandbox: ipc/sandbox.h once set up */

@@ -171,6 +171,16 @@ static void options_device_sockets_and_their_times(void **state)
 	assert_non_null(strstr(err, "--pump-us: '0' is not a period in us (1 to 1000)"));
 	assert_int_equal(PARSE(&o, err, "-k", "k", "--pump-us", "1001"),
 			 OPTIONS_ERROR);
+
+	assert_int_equal(o.pump_cpu, -1);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--pump-cpu", "1"),
+			 OPTIONS_OK);
+	assert_int_equal(o.pump_cpu, 1);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--pump-cpu", "-1"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--pump-cpu: '-1' is not a CPU number"));
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--pump-cpu", "99999"),
+			 OPTIONS_ERROR);
 }
 
 static void options_help_lists_every_option(void **state)
@@ -180,7 +190,7 @@ static void options_help_lists_every_option(void **state)
 		"--serial", "--exit-port", "--cpuid-clear", "--verbose",
 		"--help", "--version", "--testdev", "--device-sock",
 		"--device-wait", "--device-timeout", "--device-spin-ns",
-		"--coalesced-pio", "--posted-writes", "--pump-us",
+		"--coalesced-pio", "--posted-writes", "--pump-us", "--pump-cpu",
 	};
 	char buf[8192] = { 0 };
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");

@@ -60,6 +60,8 @@ struct net {
 
 /* Finds and opens the PCnet, interrupts on; @ip, @peer in host order. */
 void net_open(struct net *n, uint32_t ip, uint32_t peer_ip);
+/* Before net_open(): 2^@log TX descriptors (4, pcnet32's 16, to 7). */
+void net_set_tx_ring(unsigned int log);
 void net_close(struct net *n);
 /* Handles what arrived (RX, TX completions); waits up to @us for an
  * interrupt first when nothing is pending.  Returns frames received. */
@@ -107,7 +109,7 @@ bool net_tx_frame(struct net *n, const uint8_t *frame, uint32_t len,
 		  unsigned int flags);
 void net_tx_kick(struct net *n);
 unsigned int net_tx_reclaim(struct net *n);
-unsigned int net_tx_ring_size(void);
+unsigned int net_tx_ring_size(const struct net *n);
 void net_tx_ltint(struct net *n);
 /* Parses a dotted quad; false on junk. */
 bool net_parse_ip(const char *s, uint32_t *ip);

@@ -8,8 +8,9 @@
 #include "net.h"
 
 #define LOG_TX		4		/* pcnet32: 16 TX, 32 RX descriptors */
+#define LOG_TX_MAX	7		/* net_set_tx_ring() */
 #define LOG_RX		5
-#define TX_SIZE		(1u << LOG_TX)
+#define TX_MAX		(1u << LOG_TX_MAX)
 #define RX_SIZE		(1u << LOG_RX)
 #define BUF_SIZE	1544		/* PKT_BUF_SKB */
 /* Bytes after each RX buffer the chip must never write: BCNT says
@@ -21,12 +22,22 @@
 struct drv {
 	volatile struct pcn_init_block *ib;
 	volatile struct pcn_desc *rx, *tx;
-	uint8_t *rxbuf[RX_SIZE], *txbuf[TX_SIZE];
+	uint8_t *rxbuf[RX_SIZE], *txbuf[TX_MAX];
+	unsigned int tx_log, tx_size;
 	unsigned int cur_rx, cur_tx, dirty_tx;
 	uint64_t irq_seen;
 };
 
 static struct drv the_drv;
+static unsigned int tx_log = LOG_TX;
+
+void net_set_tx_ring(unsigned int log)
+{
+	if (log < LOG_TX || log > LOG_TX_MAX)
+		fail(EXIT_USAGE, "TX ring of 2^%u descriptors: %u to %u only",
+		     log, LOG_TX, LOG_TX_MAX);
+	tx_log = log;
+}
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -123,10 +134,12 @@ void net_open(struct net *n, uint32_t ip, uint32_t peer_ip)
 	pcn_find(p);
 	d->ib = pcn_dma_alloc(p, sizeof(*d->ib), 16);
 	d->rx = pcn_dma_alloc(p, RX_SIZE * sizeof(*d->rx), 16);
-	d->tx = pcn_dma_alloc(p, TX_SIZE * sizeof(*d->tx), 16);
+	d->tx_log = tx_log;
+	d->tx_size = 1u << tx_log;
+	d->tx = pcn_dma_alloc(p, d->tx_size * sizeof(*d->tx), 16);
 	for (unsigned int i = 0; i < RX_SIZE; i++)
 		d->rxbuf[i] = pcn_dma_alloc(p, BUF_SIZE + RX_GUARD, 16);
-	for (unsigned int i = 0; i < TX_SIZE; i++)
+	for (unsigned int i = 0; i < d->tx_size; i++)
 		d->txbuf[i] = pcn_dma_alloc(p, BUF_SIZE, 16);
 	pcn_route_irq(p, VECTOR);
 
@@ -142,7 +155,7 @@ void net_open(struct net *n, uint32_t ip, uint32_t peer_ip)
 	for (unsigned int i = 0; i < RX_SIZE; i++)
 		give_rx(d, i);
 	d->ib->mode = 0;
-	d->ib->tlen_rlen = LOG_TX << 12 | LOG_RX << 4;
+	d->ib->tlen_rlen = (uint16_t)(d->tx_log << 12 | LOG_RX << 4);
 	memcpy((void *)d->ib->phys_addr, p->mac, 6);
 	d->ib->filter[0] = d->ib->filter[1] = 0;
 	d->ib->rx_ring = pcn_bus((const void *)d->rx);
@@ -255,10 +268,11 @@ static bool send_chain(struct net *n, const uint8_t *a, uint32_t alen,
 {
 	struct drv *d = n->priv;
 	unsigned int need = b ? 2 : 1;
-	unsigned int s0 = d->cur_tx % TX_SIZE, s1 = (d->cur_tx + 1) % TX_SIZE;
+	unsigned int s0 = d->cur_tx % d->tx_size;
+	unsigned int s1 = (d->cur_tx + 1) % d->tx_size;
 	volatile struct pcn_desc *t0 = &d->tx[s0], *t1 = &d->tx[s1];
 
-	if (d->cur_tx - d->dirty_tx > TX_SIZE - need) {
+	if (d->cur_tx - d->dirty_tx > d->tx_size - need) {
 		n->st.tx_ring_full++;
 		return false;
 	}
@@ -315,14 +329,16 @@ unsigned int net_tx_reclaim(struct net *n)
 	struct drv *d = n->priv;
 
 	while (d->dirty_tx != d->cur_tx &&
-	       !(d->tx[d->dirty_tx % TX_SIZE].status & D_OWN))
+	       !(d->tx[d->dirty_tx % d->tx_size].status & D_OWN))
 		d->dirty_tx++;
 	return d->cur_tx - d->dirty_tx;
 }
 
-unsigned int net_tx_ring_size(void)
+unsigned int net_tx_ring_size(const struct net *n)
 {
-	return TX_SIZE;
+	const struct drv *d = n->priv;
+
+	return d->tx_size;
 }
 
 void net_tx_ltint(struct net *n)
@@ -390,11 +406,13 @@ unsigned int net_poll(struct net *n, uint64_t us)
 		wait_until(work_pending(n), us);
 	if (irq_count_of(VECTOR) != d->irq_seen) {
 		/* pcnet32_interrupt(): ack the causes, IENA off until the
-		 * poll is done (napi), then EOI. */
+		 * poll is done (napi), then EOI.  No cause (ERR, MERR, RINT,
+		 * TINT, IDON): not ours (IRQ_NONE), so not counted. */
 		uint16_t csr0 = pcn_csr_rd(p, 0);
 
 		d->irq_seen = irq_count_of(VECTOR);
-		n->st.irqs++;
+		if (csr0 & 0x8f00)
+			n->st.irqs++;
 		pcn_csr_wr(p, 0, csr0 & ~0x004f);
 		lapic_eoi();
 		got = service(n);

@@ -412,6 +412,54 @@ static void pcnet_tx_chain_released_in_ring_order_enp_last(void **s)
 	assert_true(csr_r(b, 0) & CSR0_MERR);
 }
 
+/*
+ * pcnet32 acknowledges with the value it read.  Posted or queued by KVM,
+ * that write may arrive after the guest queued another frame and the
+ * chip's poll sent it: the acknowledge must not take that frame's TINT.
+ */
+static void pcnet_tx_late_ack_keeps_a_tint_not_yet_read(void **s)
+{
+	struct bench *b = *s;
+	uint16_t seen;
+
+	chip_start(b, 2, 0);
+	queue_frames(b, 1);
+	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
+	seen = csr_r(b, 0);
+	assert_true(seen & CSR0_TINT);
+	/* The next frame goes out before the acknowledge arrives. */
+	queue_frames(b, 2);
+	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
+	assert_int_equal(b->ntx, 2);
+	csr_w(b, 0, seen & ~0x004f);
+	assert_true(csr_r(b, 0) & CSR0_TINT);
+	b->irq_rises = 0;
+	csr_w(b, 0, CSR0_IENA);
+	assert_int_equal(b->irq_rises, 1);
+	assert_int_equal(b->irq, 1);
+	/* Read again, the acknowledge takes it. */
+	seen = csr_r(b, 0);
+	csr_w(b, 0, seen & ~0x004f);
+	assert_false(csr_r(b, 0) & CSR0_TINT);
+	assert_int_equal(b->irq, 0);
+}
+
+/* A TINT nobody read is cleared as the datasheet says (drivers that write
+ * all the W1C bits at open or reset). */
+static void pcnet_tx_blind_ack_clears_tint(void **s)
+{
+	struct bench *b = *s;
+
+	chip_start(b, 2, 0);
+	(void)csr_r(b, 0);
+	queue_frames(b, 1);
+	csr_w(b, 0, CSR0_TDMD | CSR0_IENA);
+	assert_int_equal(b->irq, 1);
+	csr_w(b, 0, 0x7f00 | CSR0_IENA);
+	assert_false(csr_r(b, 0) & CSR0_TINT);
+	assert_int_equal(b->irq, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +486,8 @@ int main(void)
 		T(pcnet_tx_more_segments_than_table_are_copied),
 		T(pcnet_tx_babble_over_1518_bytes),
 		T(pcnet_tx_chain_released_in_ring_order_enp_last),
+		T(pcnet_tx_late_ack_keeps_a_tint_not_yet_read),
+		T(pcnet_tx_blind_ack_clears_tint),
 #undef T
 	};
 
