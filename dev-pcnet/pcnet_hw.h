@@ -280,7 +280,6 @@ static inline void pcnet_raise(struct pcnet *dev, uint16_t cause)
 	dev->csr0_again |= cause;
 }
 
-
 /* Decoded descriptor, independent of SWSTYLE. */
 struct pcnet_desc {
 	uint32_t addr;		/* buffer address */

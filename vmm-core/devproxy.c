@@ -1019,8 +1019,7 @@ void devproxy_eoi(struct devproxy *d)
 	static const struct dp_posted eoi = { .bar = DP_POSTED_EOI };
 
 	ipc_eventfd_drain(d->eoi_fd);
-	if (get_state(d) == DEV_ABSENT)
-		return;		/* a successor raises its line when attached */
+	/* Left in the ring for a successor, it is answered like any EOI. */
 	if (post(d, &d->vm->pump_vcpu, &eoi))
 		kick(d);
 }

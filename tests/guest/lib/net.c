@@ -23,13 +23,18 @@ struct drv {
 	volatile struct pcn_init_block *ib;
 	volatile struct pcn_desc *rx, *tx;
 	uint8_t *rxbuf[RX_SIZE], *txbuf[TX_MAX];
-	unsigned int tx_log, tx_size;
+	unsigned int tx_log;		/* 2^tx_log TX descriptors */
 	unsigned int cur_rx, cur_tx, dirty_tx;
 	uint64_t irq_seen;
 };
 
 static struct drv the_drv;
 static unsigned int tx_log = LOG_TX;
+
+static unsigned int tx_size(const struct drv *d)
+{
+	return 1u << d->tx_log;
+}
 
 void net_set_tx_ring(unsigned int log)
 {
@@ -135,11 +140,10 @@ void net_open(struct net *n, uint32_t ip, uint32_t peer_ip)
 	d->ib = pcn_dma_alloc(p, sizeof(*d->ib), 16);
 	d->rx = pcn_dma_alloc(p, RX_SIZE * sizeof(*d->rx), 16);
 	d->tx_log = tx_log;
-	d->tx_size = 1u << tx_log;
-	d->tx = pcn_dma_alloc(p, d->tx_size * sizeof(*d->tx), 16);
+	d->tx = pcn_dma_alloc(p, tx_size(d) * sizeof(*d->tx), 16);
 	for (unsigned int i = 0; i < RX_SIZE; i++)
 		d->rxbuf[i] = pcn_dma_alloc(p, BUF_SIZE + RX_GUARD, 16);
-	for (unsigned int i = 0; i < d->tx_size; i++)
+	for (unsigned int i = 0; i < tx_size(d); i++)
 		d->txbuf[i] = pcn_dma_alloc(p, BUF_SIZE, 16);
 	pcn_route_irq(p, VECTOR);
 
@@ -268,11 +272,11 @@ static bool send_chain(struct net *n, const uint8_t *a, uint32_t alen,
 {
 	struct drv *d = n->priv;
 	unsigned int need = b ? 2 : 1;
-	unsigned int s0 = d->cur_tx % d->tx_size;
-	unsigned int s1 = (d->cur_tx + 1) % d->tx_size;
+	unsigned int s0 = d->cur_tx % tx_size(d);
+	unsigned int s1 = (d->cur_tx + 1) % tx_size(d);
 	volatile struct pcn_desc *t0 = &d->tx[s0], *t1 = &d->tx[s1];
 
-	if (d->cur_tx - d->dirty_tx > d->tx_size - need) {
+	if (d->cur_tx - d->dirty_tx > tx_size(d) - need) {
 		n->st.tx_ring_full++;
 		return false;
 	}
@@ -329,7 +333,7 @@ unsigned int net_tx_reclaim(struct net *n)
 	struct drv *d = n->priv;
 
 	while (d->dirty_tx != d->cur_tx &&
-	       !(d->tx[d->dirty_tx % d->tx_size].status & D_OWN))
+	       !(d->tx[d->dirty_tx % tx_size(d)].status & D_OWN))
 		d->dirty_tx++;
 	return d->cur_tx - d->dirty_tx;
 }
@@ -338,7 +342,7 @@ unsigned int net_tx_ring_size(const struct net *n)
 {
 	const struct drv *d = n->priv;
 
-	return d->tx_size;
+	return tx_size(d);
 }
 
 void net_tx_ltint(struct net *n)
