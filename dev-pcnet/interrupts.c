@@ -97,6 +97,9 @@ void pcnet_update_irq(struct pcnet *dev)
 	if (level && !irq_may_assert(dev))
 		return;
 	st->irq_level = level;
+	/* The handler's CSR0 read may be answered from the shadow. */
+	if (dev->ops.regs_changed)
+		dev->ops.regs_changed(dev->opaque);
 	dev->ops.set_irq(dev->opaque, level);
 	if (level)
 		PCNET_FAULT("irq-pending");	/* raised, not yet seen */

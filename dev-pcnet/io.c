@@ -6,6 +6,8 @@
  * doubleword write to RDP.  Only H_RESET returns the chip to WIO.  The
  * memory BAR decodes the same resources at the same offsets.
  */
+#include <string.h>
+
 #include "pcnet_hw.h"
 
 static uint32_t ones(unsigned int size)
@@ -80,21 +82,28 @@ static enum reg decode(bool dw, uint32_t off, unsigned int size)
 	}
 }
 
+/*
+ * RDP's answer.  In DWIO a doubleword read of CSR88 returns the whole chip
+ * ID, CSR89 in the upper half (NetBSD's pcn identifies the chip that way;
+ * QEMU's model agrees).
+ */
+static uint32_t rdp_value(const struct pcnet_state *st, unsigned int size)
+{
+	if (size == 4 && st->rap == CSR_CHIPID0)
+		return pcnet_csr_peek(st, CSR_CHIPID0) |
+		       (uint32_t)pcnet_csr_peek(st, CSR_CHIPID1) << 16;
+	return pcnet_csr_peek(st, st->rap);
+}
+
 static uint32_t reg_read(struct pcnet *dev, uint32_t off, unsigned int size)
 {
 	struct pcnet_state *st = dev->st;
 
 	switch (decode(dwio(st), off, size)) {
 	case REG_RDP:
-		/*
-		 * In DWIO a doubleword read of CSR88 returns the whole chip
-		 * ID, CSR89 in the upper half (NetBSD's pcn identifies the
-		 * chip that way; QEMU's model agrees).
-		 */
-		if (size == 4 && st->rap == CSR_CHIPID0)
-			return pcnet_csr_read(dev, CSR_CHIPID0) |
-			       pcnet_csr_read(dev, CSR_CHIPID1) << 16;
-		return pcnet_csr_read(dev, st->rap);
+		if (st->rap == 0)
+			return pcnet_csr_read(dev, 0);	/* its effect */
+		return rdp_value(st, size);
 	case REG_RAP:
 		return st->rap;
 	case REG_RESET:
@@ -192,4 +201,51 @@ void pcnet_mmio_write(struct pcnet *dev, uint64_t offset, unsigned int size,
 {
 	if (offset < PCNET_MMIO_BAR_SIZE)
 		pcnet_io_write(dev, (uint32_t)offset, size, value);
+}
+
+void pcnet_shadow(const struct pcnet *dev, struct pcnet_shadow *sh)
+{
+	const struct pcnet_state *st = dev->st;
+	bool dw = dwio(st);
+	uint8_t size = dw ? 4 : 2;
+	uint32_t rdp = WIO_RDP, bdp = dw ? DWIO_BDP : WIO_BDP;
+	static const uint8_t csrs[] = { 0, CSR_IMDC, CSR_TFC };
+	unsigned int n = 0;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->rap = (struct pcnet_shadow_reg){
+		.offset = dw ? DWIO_RAP : WIO_RAP, .size = size,
+		.value = st->rap,
+	};
+	for (unsigned int i = 0; i < sizeof(csrs); i++)
+		sh->reg[n++] = (struct pcnet_shadow_reg){
+			.offset = rdp, .size = size, .indexed = true,
+			.rap = csrs[i], .note = csrs[i] == 0,
+			.value = pcnet_csr_peek(st, csrs[i]),
+			.token = csrs[i] == 0 ? (uint32_t)dev->tint_raises |
+				 (uint32_t)dev->rint_raises << 16 : 0,
+		};
+	if (st->rap != 0 && st->rap != CSR_IMDC && st->rap != CSR_TFC)
+		sh->reg[n++] = (struct pcnet_shadow_reg){
+			.offset = rdp, .size = size, .indexed = true,
+			.rap = (uint8_t)st->rap, .value = rdp_value(st, size),
+		};
+	if (st->rap != BCR_MIIMDR)
+		sh->reg[n++] = (struct pcnet_shadow_reg){
+			.offset = bdp, .size = size, .indexed = true,
+			.rap = (uint8_t)st->rap,
+			.value = pcnet_bcr_peek(st, st->rap),
+		};
+	sh->n = n;
+}
+
+void pcnet_shadow_note(struct pcnet *dev, uint32_t value, uint32_t token)
+{
+	/* Raised since the snapshot the read was answered from: not seen. */
+	dev->csr0_read = value & (CSR0_TINT | CSR0_RINT);
+	dev->csr0_again = 0;
+	if ((uint16_t)token != dev->tint_raises)
+		dev->csr0_again |= CSR0_TINT;
+	if ((uint16_t)(token >> 16) != dev->rint_raises)
+		dev->csr0_again |= CSR0_RINT;
 }

@@ -90,7 +90,7 @@ struct dev_pcnet {
 	bool tx_poll_adaptive;		/* --tx-poll adaptive */
 	uint64_t irq_holdoff_ns;	/* --irq-holdoff N; 0: off */
 	/* Live counters: written on the devsrv thread, read by the stats one. */
-	uint64_t reads, writes, irq_asserts, timer_runs;
+	uint64_t reads, writes, irq_asserts, timer_runs, shadow_notes;
 	int irq_level;
 };
 
@@ -182,11 +182,43 @@ static void op_deadline_changed(void *opaque)
 	timer_rearm(opaque);
 }
 
+static struct dp_shadow_reg shadow_reg(const struct pcnet_shadow_reg *r,
+				       uint8_t flags)
+{
+	return (struct dp_shadow_reg){
+		/* The memory BAR decodes the I/O BAR's map. */
+		.bars = 1u << BAR_IO | 1u << BAR_MMIO, .size = r->size,
+		.flags = flags, .offset = r->offset, .index = r->rap,
+		.value = r->value, .token = r->token,
+	};
+}
+
+/* The chip's side-effect-free registers, for the core to answer. */
+static void op_regs_changed(void *opaque)
+{
+	struct dev_pcnet *d = opaque;
+	struct dp_shadow_reg idx, regs[PCNET_SHADOW_MAX];
+	struct pcnet_shadow sh;
+
+	if (!d->dev || !d->srv || !devsrv_shadow_on(d->srv))
+		return;
+	pcnet_shadow(d->dev, &sh);
+	idx = shadow_reg(&sh.rap, DP_SHADOW_F_VALID);
+	idx.index = sh.rap.value;
+	idx.value = PCNET_RAP_MASK;
+	for (unsigned i = 0; i < sh.n; i++)
+		regs[i] = shadow_reg(&sh.reg[i], DP_SHADOW_F_VALID |
+				     (sh.reg[i].indexed ? DP_SHADOW_F_INDEXED : 0) |
+				     (sh.reg[i].note ? DP_SHADOW_F_NOTE : 0));
+	devsrv_shadow_publish(d->srv, &idx, regs, sh.n);
+}
+
 static const struct pcnet_ops pcnet_ops = {
 	.set_irq = op_set_irq,
 	.tx = op_tx,
 	.now_ns = op_now_ns,
 	.deadline_changed = op_deadline_changed,
+	.regs_changed = op_regs_changed,
 };
 
 /* devsrv_ops */
@@ -241,10 +273,24 @@ static void srv_attached(void *opaque, void *state, size_t state_size,
 	d->resumed = resumed;
 }
 
+/* The core answered a CSR0 read from the shadow (the entry with note). */
+static void srv_shadow_read(void *opaque, unsigned bar, uint64_t offset,
+			    unsigned size, uint32_t value, uint32_t token)
+{
+	struct dev_pcnet *d = opaque;
+
+	(void)bar;
+	(void)offset;
+	(void)size;
+	COUNT(d, shadow_notes);
+	pcnet_shadow_note(d->dev, value, token);
+}
+
 static const struct devsrv_ops srv_ops = {
 	.read = srv_read,
 	.write = srv_write,
 	.attached = srv_attached,
+	.shadow_read = srv_shadow_read,
 };
 
 static void on_signal(int sig)
@@ -424,6 +470,8 @@ static void stats_snapshot(FILE *f, void *opaque)
 
 	ipc_stat(f, "requests.reads", __atomic_load_n(&d->reads, __ATOMIC_RELAXED));
 	ipc_stat(f, "requests.writes", __atomic_load_n(&d->writes, __ATOMIC_RELAXED));
+	ipc_stat(f, "requests.shadow_notes",
+		 __atomic_load_n(&d->shadow_notes, __ATOMIC_RELAXED));
 	ipc_stat(f, "interrupts.asserted",
 		 __atomic_load_n(&d->irq_asserts, __ATOMIC_RELAXED));
 	ipc_stat(f, "timer.runs", __atomic_load_n(&d->timer_runs, __ATOMIC_RELAXED));
@@ -468,7 +516,7 @@ static void describe(struct dp_hello *h, bool rdp)
 	memset(h, 0, sizeof(*h));
 	h->version = DP_VERSION;
 	h->state_size = STATE_SIZE;
-	h->features = DP_F_POSTED_WRITES;
+	h->features = DP_F_POSTED_WRITES | DP_F_SHADOW_READS;
 	h->vendor_id = PCNET_PCI_VENDOR_ID;
 	h->device_id = PCNET_PCI_DEVICE_ID;
 	/* No EEPROM-loaded subsystem IDs: 0, as on a bare board. */
@@ -559,6 +607,7 @@ int main(int argc, char **argv)
 	/* Process settings, not in the state: set again after a resume. */
 	pcnet_set_tx_poll(d.dev, d.tx_poll_ns, d.tx_poll_adaptive);
 	pcnet_set_irq_holdoff(d.dev, d.irq_holdoff_ns);
+	op_regs_changed(&d);
 	devsrv_set_irq(d.srv, pcnet_irq_level(d.dev) != 0);
 	if (devsrv_add_fd(d.srv, d.timer_fd, on_timer, &d)) {
 		fprintf(stderr, "dev-pcnet: cannot watch the poll timer\n");

@@ -41,6 +41,8 @@ void pcnet_leave(struct pcnet *dev)
 
 	pcnet_poll_schedule(dev);
 	pcnet_update_irq(dev);
+	if (dev->ops.regs_changed)
+		dev->ops.regs_changed(dev->opaque);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	dev->st->busy = 0;
 	/* Still guarded: the callback may only read the deadline. */

@@ -186,6 +186,13 @@ struct pcnet_ops {
 	 * It may only read the device (pcnet_next_deadline()).
 	 */
 	void (*deadline_changed)(void *opaque);
+	/*
+	 * Optional: what register reads answer may have changed.  Called on
+	 * the way out of any entry point and before INTA# changes, so that a
+	 * copy kept from pcnet_shadow() is never older than the interrupt
+	 * that tells of it.  It may only read the device (pcnet_shadow()).
+	 */
+	void (*regs_changed)(void *opaque);
 };
 
 struct pcnet_config {
@@ -332,6 +339,37 @@ void pcnet_get_tune_stats(const struct pcnet *dev,
 void pcnet_timer(struct pcnet *dev, uint64_t now_ns);
 /* Next absolute deadline for pcnet_timer(), UINT64_MAX if none. */
 uint64_t pcnet_next_deadline(const struct pcnet *dev);
+
+/*
+ * Register reads a VMM may answer without the device: what reads of the
+ * I/O BAR (the memory BAR decodes the same) answer now, for reads that
+ * change nothing.  rap: the RAP port, its value now (a write to it
+ * changes nothing else and keeps PCNET_RAP_MASK).  reg[]: RDP while RAP
+ * selects CSR0, CSR3 or CSR4, and RDP and BDP at the RAP now, each only
+ * where a read has no effect: RESET resets, BCR34 reads the PHY.  A
+ * CSR0 read records what it returned (the late acknowledge, see
+ * pcnet_raise()): its entry has @note, and a read answered from it must
+ * be told with pcnet_shadow_note() before the driver's next access.
+ */
+#define PCNET_SHADOW_MAX	5
+#define PCNET_RAP_MASK		0xffu
+struct pcnet_shadow_reg {
+	uint32_t offset;	/* in the I/O BAR */
+	uint8_t size;
+	bool indexed;		/* holds only while RAP == rap */
+	bool note;
+	uint8_t rap;
+	uint32_t value;		/* the answer; for the RAP port, RAP now */
+	uint32_t token;		/* @note: for pcnet_shadow_note() */
+};
+struct pcnet_shadow {
+	struct pcnet_shadow_reg rap;
+	unsigned int n;
+	struct pcnet_shadow_reg reg[PCNET_SHADOW_MAX];
+};
+void pcnet_shadow(const struct pcnet *dev, struct pcnet_shadow *out);
+/* A CSR0 read that got @value from an entry with @token. */
+void pcnet_shadow_note(struct pcnet *dev, uint32_t value, uint32_t token);
 
 /* Current INTA# level (for a resample handler). */
 int pcnet_irq_level(const struct pcnet *dev);

@@ -246,6 +246,9 @@ struct pcnet {
 	 */
 	uint16_t csr0_read;
 	uint16_t csr0_again;
+	/* TINT and RINT raises so far: a shadowed CSR0 read's token. */
+	uint16_t tint_raises;
+	uint16_t rint_raises;
 	uint32_t rx_epoch;	/* see pcnet_rx_epoch() */
 
 	/*
@@ -278,6 +281,10 @@ static inline void pcnet_raise(struct pcnet *dev, uint16_t cause)
 {
 	dev->st->csr[0] |= cause;
 	dev->csr0_again |= cause;
+	if (cause & CSR0_TINT)
+		dev->tint_raises++;
+	if (cause & CSR0_RINT)
+		dev->rint_raises++;
 }
 
 /* Decoded descriptor, independent of SWSTYLE. */
@@ -293,6 +300,9 @@ void pcnet_leave(struct pcnet *dev);
 
 /* regs.c */
 uint16_t pcnet_csr_read(struct pcnet *dev, unsigned int rap);
+/* What a read would answer, without its effects (BCR34 excluded). */
+uint16_t pcnet_csr_peek(const struct pcnet_state *st, unsigned int rap);
+uint16_t pcnet_bcr_peek(const struct pcnet_state *st, unsigned int rap);
 void pcnet_csr_write(struct pcnet *dev, unsigned int rap, uint16_t val);
 uint16_t pcnet_bcr_read(struct pcnet *dev, unsigned int rap);
 void pcnet_bcr_write(struct pcnet *dev, unsigned int rap, uint16_t val);

@@ -205,13 +205,18 @@ static uint16_t csr0_status(const struct pcnet_state *st)
 
 uint16_t pcnet_csr_read(struct pcnet *dev, unsigned int rap)
 {
-	struct pcnet_state *st = dev->st;
+	if (rap == 0) {
+		pcnet_update_irq(dev);
+		dev->csr0_read = dev->st->csr[0] & (CSR0_TINT | CSR0_RINT);
+		dev->csr0_again = 0;
+	}
+	return pcnet_csr_peek(dev->st, rap);
+}
 
+uint16_t pcnet_csr_peek(const struct pcnet_state *st, unsigned int rap)
+{
 	switch (rap) {
 	case 0:
-		pcnet_update_irq(dev);
-		dev->csr0_read = st->csr[0] & (CSR0_TINT | CSR0_RINT);
-		dev->csr0_again = 0;
 		return csr0_status(st);
 	case CSR_IADR0_ALIAS:
 		return st->csr[CSR_IADR0];
@@ -353,6 +358,14 @@ uint16_t pcnet_bcr_read(struct pcnet *dev, unsigned int rap)
 {
 	struct pcnet_state *st = dev->st;
 
+	if (rap == BCR_MIIMDR)
+		return pcnet_mii_read(dev, st->bcr[BCR_MIIADDR] >> 5 & 0x1f,
+				      st->bcr[BCR_MIIADDR] & 0x1f);
+	return pcnet_bcr_peek(st, rap);
+}
+
+uint16_t pcnet_bcr_peek(const struct pcnet_state *st, unsigned int rap)
+{
 	switch (rap) {
 	case BCR_LNKST:
 	case BCR_LED1:
@@ -360,8 +373,7 @@ uint16_t pcnet_bcr_read(struct pcnet *dev, unsigned int rap)
 	case BCR_LED3:
 		return led_read(st, rap);
 	case BCR_MIIMDR:
-		return pcnet_mii_read(dev, st->bcr[BCR_MIIADDR] >> 5 & 0x1f,
-				      st->bcr[BCR_MIIADDR] & 0x1f);
+		return 0;	/* the PHY's: only a real read tells */
 	default:
 		return bcr_implemented(rap) ? st->bcr[rap] : 0;
 	}

@@ -61,10 +61,15 @@ struct devsrv {
 	struct dp_slot *slots;
 	struct ipc_ring rings[DP_MAX_VCPUS];
 	bool ring_reported[DP_MAX_VCPUS];
+	struct dp_shadow *shadow;	/* in the I/O region; NULL: not in force */
+	struct dp_shadow shadow_last;	/* what we published last */
 	const struct devsrv_ops *ops;
 	void *opaque;
 	uint64_t spin_ns;
 	bool irq_level;
+	/* Inside a posted entry, an interrupt waits until it is freed. */
+	bool in_posted;
+	bool irq_deferred;
 	uint64_t bad_accesses;
 	uint32_t seq;			/* of the messages we send */
 	uint32_t core_ready_seq;	/* what a set-up failure refers to */
@@ -494,6 +499,51 @@ static int map_state_io(struct devsrv *s, char *err, size_t errlen)
 }
 
 /*
+ * Copies shadow_last into the shared shadow under its sequence lock (a
+ * reader that sees the count odd or changed answers through the slot).
+ * The fields are stored one by one: the core reads them while we write.
+ */
+static void shadow_write(struct devsrv *s)
+{
+	struct dp_shadow *sh = s->shadow;
+	const uint32_t *src = (const uint32_t *)&s->shadow_last;
+	uint32_t *dst = (uint32_t *)sh;
+	uint32_t seq = s->shadow_last.seq | 1;
+
+	__atomic_store_n(&sh->seq, seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (size_t i = 1; i < sizeof(*sh) / 4; i++)
+		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+	s->shadow_last.seq = seq + 1;
+	__atomic_store_n(&sh->seq, seq + 1, __ATOMIC_RELEASE);
+}
+
+void devsrv_shadow_publish(struct devsrv *s, const struct dp_shadow_reg *index,
+			   const struct dp_shadow_reg *regs, unsigned n)
+{
+	struct dp_shadow *l = &s->shadow_last;
+
+	if (!s->shadow)
+		return;
+	if (n > DP_SHADOW_REGS)
+		n = DP_SHADOW_REGS;
+	/* Unchanged (the common case): no store to the shared line. */
+	if (l->nr == n && !memcmp(&l->index, index, sizeof(*index)) &&
+	    !memcmp(l->reg, regs, n * sizeof(*regs)))
+		return;
+	l->nr = n;
+	l->index = *index;
+	memcpy(l->reg, regs, n * sizeof(*regs));
+	memset(l->reg + n, 0, (DP_SHADOW_REGS - n) * sizeof(*regs));
+	shadow_write(s);
+}
+
+bool devsrv_shadow_on(const struct devsrv *s)
+{
+	return s->shadow != NULL;
+}
+
+/*
  * Checks the I/O region header and attaches to the rings.  The offsets
  * used are our own (dp_io_layout), compared once with a private copy of
  * the header, so a later change in shared memory cannot move them.
@@ -523,6 +573,15 @@ static int attach_io(struct devsrv *s, char *err, size_t errlen)
 	}
 	s->hdr = (struct dp_io_header *)s->io;
 	s->slots = (struct dp_slot *)(s->io + slot_off);
+	if (s->welcome.features & DP_F_SHADOW_READS) {
+		/* A predecessor's shadow may be older than the state we
+		 * resume: nothing is answered from it until we publish. */
+		s->shadow = (struct dp_shadow *)(s->io + dp_io_shadow_offset(nr));
+		memset(&s->shadow_last, 0, sizeof(s->shadow_last));
+		s->shadow_last.seq = __atomic_load_n(&s->shadow->seq,
+						     __ATOMIC_RELAXED) | 1;
+		shadow_write(s);
+	}
 	for (uint32_t i = 0; i < nr; i++) {
 		if (ipc_ring_attach_consumer(&s->rings[i],
 					     s->io + posted_off + (size_t)i * stride,
@@ -629,6 +688,19 @@ uint64_t devsrv_bar_addr(const struct devsrv *s, unsigned bar, bool *enabled)
 	return s->bar_addr[bar];
 }
 
+/*
+ * Signals the irqfd, or, while a posted entry executes, once it is freed:
+ * the guest's handler then finds the entry that raised it done, so the
+ * core may answer its register reads from the shadow (PROTOCOL.md §3.4).
+ */
+static void raise_irq(struct devsrv *s)
+{
+	if (s->in_posted)
+		s->irq_deferred = true;
+	else
+		ipc_eventfd_signal(s->fds[DP_FD_IRQ]);
+}
+
 void devsrv_set_irq(struct devsrv *s, bool level)
 {
 	bool was = s->irq_level;
@@ -636,7 +708,7 @@ void devsrv_set_irq(struct devsrv *s, bool level)
 	s->irq_level = level;
 	/* A deassert needs nothing: the next resample simply is not answered. */
 	if (level && !was)
-		ipc_eventfd_signal(s->fds[DP_FD_IRQ]);
+		raise_irq(s);
 }
 
 int devsrv_add_fd(struct devsrv *s, int fd, devsrv_fd_fn *fn, void *opaque)
@@ -698,13 +770,25 @@ static void refused(struct devsrv *s, const char *what, unsigned bar,
 static void resample(struct devsrv *s)
 {
 	if (s->irq_level)
-		ipc_eventfd_signal(s->fds[DP_FD_IRQ]);
+		raise_irq(s);
 }
 
 static void do_posted(struct devsrv *s, const struct dp_posted *p)
 {
 	if (p->bar == DP_POSTED_EOI && !p->size && !p->offset && !p->data) {
 		resample(s);
+		return;
+	}
+	if (p->bar == DP_POSTED_SHADOW_READ) {
+		if (!s->shadow || !access_ok(s, p->note_bar, p->size, p->offset)) {
+			refused(s, "shadow read note", p->note_bar, p->size,
+				p->offset);
+			return;
+		}
+		if (s->ops->shadow_read)
+			s->ops->shadow_read(s->opaque, p->note_bar, p->offset,
+					    p->size, (uint32_t)p->data,
+					    (uint32_t)(p->data >> 32));
 		return;
 	}
 	if (!access_ok(s, p->bar, p->size, p->offset)) {
@@ -716,10 +800,11 @@ static void do_posted(struct devsrv *s, const struct dp_posted *p)
 }
 
 /*
- * Executes up to one ring's worth of posted writes of vCPU @i and only then
- * frees them: a process killed half-way leaves the rest (and possibly some
- * already done, which the next process repeats) for its successor, so a
- * write is never lost.  Returns how many it executed.
+ * Executes up to one ring's worth of posted writes of vCPU @i, freeing
+ * each once done: a process killed half-way leaves the rest (and possibly
+ * the one it was doing, which the next process repeats) for its
+ * successor, so a write is never lost.  An interrupt the entry raised is
+ * signalled after it is freed.  Returns how many it executed.
  */
 static uint32_t drain_ring(struct devsrv *s, uint32_t i)
 {
@@ -731,9 +816,17 @@ static uint32_t drain_ring(struct devsrv *s, uint32_t i)
 		n = ipc_ring_peek(r, batch, DEVSRV_BURST);
 		if (!n)
 			break;
-		for (uint32_t k = 0; k < n; k++)
+		for (uint32_t k = 0; k < n; k++) {
+			s->in_posted = true;
 			do_posted(s, &batch[k]);
-		ipc_ring_release(r, n);
+			s->in_posted = false;
+			ipc_ring_release(r, 1);
+			if (s->irq_deferred) {
+				s->irq_deferred = false;
+				if (s->irq_level)
+					ipc_eventfd_signal(s->fds[DP_FD_IRQ]);
+			}
+		}
 		done += n;
 	}
 	if (ipc_ring_broken(r) && !s->ring_reported[i]) {

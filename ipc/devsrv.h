@@ -40,6 +40,13 @@ struct devsrv_ops {
 	/* Optional: the guest moved or (un)decoded a BAR. */
 	void (*bar_moved)(void *opaque, unsigned bar, uint64_t addr,
 			  bool enabled);
+	/*
+	 * Optional: the core answered a read from a shadow entry flagged
+	 * DP_SHADOW_F_NOTE (devsrv_shadow_publish()) with @value; @token is
+	 * the entry's.  In order with the vCPU's posted writes.
+	 */
+	void (*shadow_read)(void *opaque, unsigned bar, uint64_t offset,
+			    unsigned size, uint32_t value, uint32_t token);
 };
 
 struct devsrv_config {
@@ -67,12 +74,27 @@ const struct dp_welcome *devsrv_welcome(const struct devsrv *s);
 uint64_t devsrv_bar_addr(const struct devsrv *s, unsigned bar, bool *enabled);
 
 /*
- * The level of the device's INTx line.  Asserting signals the irqfd; while
+ * The level of the device's INTx line.  Asserting signals the irqfd (from
+ * a posted write's callback: once that entry is freed); while
  * the line stays asserted, every resample (the guest's EOI) signals it
  * again, as VFIO does for level-triggered INTx.  Deasserting takes effect
  * at the next EOI.
  */
 void devsrv_set_irq(struct devsrv *s, bool level);
+
+/*
+ * With DP_F_SHADOW_READS in force (offered in the HELLO and granted):
+ * publishes what reads of the registers in @regs (@n, at most
+ * DP_SHADOW_REGS) answer now, and @index, the index register (flags 0:
+ * none).  Call it after every change the guest could read and before
+ * the interrupt that tells of one: before each callback returns, and
+ * before devsrv_set_irq(true).  A call with nothing changed costs a
+ * compare.  Without the feature it does nothing; devsrv_shadow_on()
+ * tells.
+ */
+void devsrv_shadow_publish(struct devsrv *s, const struct dp_shadow_reg *index,
+			   const struct dp_shadow_reg *regs, unsigned n);
+bool devsrv_shadow_on(const struct devsrv *s);
 
 /*
  * Extra descriptors the device wants woken on (a timerfd, a vhost-user

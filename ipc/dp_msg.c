@@ -398,7 +398,9 @@ void dp_io_layout(uint32_t nr_vcpus, uint32_t *slot_offset,
 				   sizeof(struct dp_slot), IO_ALIGN);
 	uint64_t stride = align_up(dp_posted_stride(DP_POSTED_ENTRIES),
 				   IO_ALIGN);
-	uint64_t size = align_up(posted + (uint64_t)nr_vcpus * stride,
+	uint64_t shadow = align_up(posted + (uint64_t)nr_vcpus * stride,
+				   IO_ALIGN);
+	uint64_t size = align_up(shadow + sizeof(struct dp_shadow),
 				 PAGE_SIZE_4K);
 
 	/* Only 1..DP_MAX_VCPUS has a layout; anything else is all zero. */
@@ -412,6 +414,17 @@ void dp_io_layout(uint32_t nr_vcpus, uint32_t *slot_offset,
 		*posted_stride = (uint32_t)stride;
 	if (io_size)
 		*io_size = (uint32_t)size;
+}
+
+uint32_t dp_io_shadow_offset(uint32_t nr_vcpus)
+{
+	uint32_t posted, stride, size;
+
+	dp_io_layout(nr_vcpus, NULL, &posted, &stride, &size);
+	if (!size)
+		return 0;
+	return (uint32_t)align_up(posted + (uint64_t)nr_vcpus * stride,
+				  IO_ALIGN);
 }
 
 int dp_io_header_check(const struct dp_io_header *h, uint32_t nr_vcpus,
@@ -430,6 +443,7 @@ int dp_io_header_check(const struct dp_io_header *h, uint32_t nr_vcpus,
 	c.slot_offset = __atomic_load_n(&h->slot_offset, __ATOMIC_RELAXED);
 	c.posted_offset = __atomic_load_n(&h->posted_offset, __ATOMIC_RELAXED);
 	c.posted_stride = __atomic_load_n(&h->posted_stride, __ATOMIC_RELAXED);
+	c.shadow_offset = __atomic_load_n(&h->shadow_offset, __ATOMIC_RELAXED);
 
 	if (c.magic != DP_IO_MAGIC)
 		FAIL(-EBADMSG, "I/O region: bad magic 0x%08x (want 0x%08x)",
@@ -456,6 +470,9 @@ int dp_io_header_check(const struct dp_io_header *h, uint32_t nr_vcpus,
 	if (c.posted_stride != stride)
 		FAIL(-EBADMSG, "I/O region: posted_stride %u (want %u)",
 		     c.posted_stride, stride);
+	if (c.shadow_offset != dp_io_shadow_offset(nr_vcpus))
+		FAIL(-EBADMSG, "I/O region: shadow_offset %u (want %u)",
+		     c.shadow_offset, dp_io_shadow_offset(nr_vcpus));
 	if (io_size < size)
 		FAIL(-EBADMSG, "I/O region: %u bytes, the layout needs %u",
 		     io_size, size);

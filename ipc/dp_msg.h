@@ -57,6 +57,9 @@ void dp_io_layout(uint32_t nr_vcpus, uint32_t *slot_offset,
 		  uint32_t *posted_offset, uint32_t *posted_stride,
 		  uint32_t *io_size);
 
+/* Where struct dp_shadow sits in that layout (0 without a layout). */
+uint32_t dp_io_shadow_offset(uint32_t nr_vcpus);
+
 /*
  * Checks an I/O region header the peer formatted against what the
  * protocol says it must be for @nr_vcpus and @io_size; 0 or -EBADMSG.

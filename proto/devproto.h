@@ -26,7 +26,8 @@
 
 /* Feature bits, offered in HELLO and answered in WELCOME (the AND). */
 #define DP_F_POSTED_WRITES	(1ull << 0)	/* writes go through the posted ring */
-#define DP_F_KNOWN		(DP_F_POSTED_WRITES)
+#define DP_F_SHADOW_READS	(1ull << 1)	/* the core answers reads from the shadow */
+#define DP_F_KNOWN		(DP_F_POSTED_WRITES | DP_F_SHADOW_READS)
 
 /* Limits a receiver enforces. */
 #define DP_MAX_MSG		512		/* no message is larger */
@@ -167,6 +168,7 @@ struct dp_error {
  *   slot_offset          nr_vcpus x struct dp_slot (one cache line each)
  *   posted_offset        nr_vcpus x (struct spsc_ring + posted_entries x
  *                        struct dp_posted), each posted_stride bytes
+ *   shadow_offset        struct dp_shadow (used with DP_F_SHADOW_READS)
  *
  * Everything in it is written by one side and only read by the other,
  * except the need-wake flags, and each reader checks what it reads.
@@ -187,7 +189,8 @@ struct dp_io_header {
 	 * when it wakes: the core signals the eventfd only while it is set.
 	 */
 	uint32_t device_need_kick;
-	uint8_t reserved[32];
+	uint32_t shadow_offset;
+	uint8_t reserved[28];
 };
 
 enum dp_slot_state {
@@ -220,15 +223,62 @@ struct dp_slot {
  * 0), the guest's EOI of the device's interrupt, which the core's pump
  * posts in order after the writes queued before it (DP_BAR_F_COALESCED_ACK):
  * the device answers it as a resample, so it sees the line as it stood at
- * the EOI, not as writes still queued would leave it.
+ * the EOI, not as writes still queued would leave it.  Or, with bar ==
+ * DP_POSTED_SHADOW_READ, a read the core answered from a shadow entry
+ * flagged DP_SHADOW_F_NOTE: the read was of BAR note_bar at offset, size
+ * bytes, its answer is data's low half and the entry's token the high.
  */
 #define DP_POSTED_EOI		0xffu
+#define DP_POSTED_SHADOW_READ	0xfeu
 struct dp_posted {
 	uint8_t bar;
 	uint8_t size;
-	uint8_t reserved[2];
+	uint8_t note_bar;	/* DP_POSTED_SHADOW_READ only; else 0 */
+	uint8_t reserved;
 	uint32_t offset;
 	uint64_t data;
+};
+
+/*
+ * The shadow (DP_F_SHADOW_READS): what reads of the device's side-effect
+ * free registers would answer now, published by the device under a
+ * sequence lock, so that the core answers them without a round trip.
+ * Each register is one struct dp_shadow_reg.  The entry a read matches
+ * (a BAR in bars, offset and size equal, and for DP_SHADOW_F_INDEXED the
+ * index register holding index) gives the answer, value.
+ *
+ * The index register (PCnet's RAP) selects what others read: a write to
+ * it changes nothing but it, keeping the bits in index.value (the mask);
+ * index.index holds its value now.  So the core may answer a read while
+ * writes to it alone are still queued, tracking its value itself.
+ *
+ * The device publishes before it frees the posted entries it executed and
+ * before it asserts an interrupt, so an empty ring means an up-to-date
+ * shadow.
+ */
+#define DP_SHADOW_REGS		16u
+#define DP_SHADOW_F_VALID	(1u << 0)	/* the entry is in use */
+#define DP_SHADOW_F_INDEXED	(1u << 1)	/* holds for one index value */
+#define DP_SHADOW_F_NOTE	(1u << 2)	/* reads from it are told */
+
+struct dp_shadow_reg {
+	uint8_t bars;		/* bit n set: BAR n decodes it at offset */
+	uint8_t size;		/* of the access: 1, 2 or 4 */
+	uint8_t flags;		/* DP_SHADOW_F_* */
+	uint8_t reserved;
+	uint32_t offset;
+	uint32_t index;		/* INDEXED: for this index; index reg: its value */
+	uint32_t value;		/* the answer; index reg: the mask a write keeps */
+	uint32_t token;		/* NOTE: echoed to the device in the note */
+	uint32_t reserved2;
+};
+
+struct dp_shadow {
+	uint32_t seq;		/* even: stable; odd: being written */
+	uint32_t nr;		/* entries of reg[] in use, <= DP_SHADOW_REGS */
+	uint8_t reserved[8];
+	struct dp_shadow_reg index;	/* flags VALID if the device has one */
+	struct dp_shadow_reg reg[DP_SHADOW_REGS];
 };
 
 static inline uint32_t dp_posted_stride(uint32_t entries)
@@ -250,6 +300,10 @@ static_assert(sizeof(struct dp_io_header) == 64, "dp_io_header");
 static_assert(sizeof(struct dp_slot) == 64, "dp_slot: one cache line");
 static_assert(offsetof(struct dp_slot, data) == 24, "dp_slot.data");
 static_assert(sizeof(struct dp_posted) == 16, "dp_posted");
+static_assert(offsetof(struct dp_io_header, shadow_offset) == 32,
+	      "dp_io_header.shadow_offset");
+static_assert(sizeof(struct dp_shadow_reg) == 24, "dp_shadow_reg");
+static_assert(sizeof(struct dp_shadow) == 40 + DP_SHADOW_REGS * 24, "dp_shadow");
 static_assert(DP_MAX_MSG >= sizeof(struct dp_hello), "DP_MAX_MSG");
 
 #endif

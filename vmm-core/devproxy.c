@@ -84,6 +84,7 @@ struct devproxy {
 	uint8_t *io;
 	struct dp_slot *slots;
 	struct ipc_ring *posted;	/* producer side, one per vCPU */
+	const struct dp_shadow *shadow;	/* with DP_F_SHADOW_READS, else NULL */
 	int kick_fd, irq_fd, resample_fd;
 	/* KVM's resample fd when the pump stands between (-1: KVM signals
 	 * resample_fd itself); atomic, the pump reads it. */
@@ -270,6 +271,111 @@ static bool post(struct devproxy *d, struct vcpu *vcpu,
 	}
 }
 
+/* Does shadow register @r (a snapshot) decode an access of @len at @offset
+ * of BAR @bar? */
+static bool shadow_decodes(const struct dp_shadow_reg *r, unsigned bar,
+			   uint64_t offset, unsigned len)
+{
+	return (r->flags & DP_SHADOW_F_VALID) && bar < 8 &&
+	       (r->bars >> bar & 1) && r->offset == offset && r->size == len;
+}
+
+static void shadow_copy(struct dp_shadow_reg *to, const struct dp_shadow_reg *from)
+{
+	const uint32_t *s = (const uint32_t *)from;
+	uint32_t w[sizeof(*to) / 4];
+
+	/* Word by word: the device may be writing (the seqlock tells). */
+	for (size_t i = 0; i < sizeof(w) / 4; i++)
+		w[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+	memcpy(to, w, sizeof(*to));
+}
+
+/*
+ * A read answered from the device's shadow (PROTOCOL.md §3.4), without a
+ * round trip: true with *@out set.  Only when every posted entry the
+ * device has not executed yet leaves the shadow as it is (a write to the
+ * index register, whose value this then takes from the last such write,
+ * a note or an EOI), all on one ring; the device publishes before it frees the
+ * entries it executed, so once the ring tails are read, the shadow
+ * reflects every other access of this vCPU before this read.
+ */
+static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
+			  uint64_t offset, unsigned len, uint64_t *out)
+{
+	const struct dp_shadow *sh = d->shadow;
+	struct dp_shadow_reg idx, r;
+	uint32_t busy = UINT32_MAX, tail = 0, pending = 0, seq, nr, index;
+	bool tracked = false, found = false;
+
+	if (!sh || get_state(d) != DEV_ATTACHED)
+		return false;
+	for (uint32_t i = 0; i < d->vm->ncpus; i++) {
+		struct spsc_ring *rs = d->posted[i].sh;
+		uint32_t h = __atomic_load_n(&rs->head, __ATOMIC_ACQUIRE);
+		uint32_t t = __atomic_load_n(&rs->tail, __ATOMIC_ACQUIRE);
+
+		if (h == t)
+			continue;
+		if (busy != UINT32_MAX || h - t > DP_POSTED_ENTRIES)
+			return false;
+		busy = i;
+		tail = t;
+		pending = h - t;
+	}
+	seq = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE);
+	if (seq & 1)
+		return false;
+	shadow_copy(&idx, &sh->index);
+	index = idx.index;
+	for (uint32_t k = 0; k < pending; k++) {
+		const struct dp_posted *e = ipc_ring_elem(&d->posted[busy], tail + k);
+		uint8_t eb = __atomic_load_n(&e->bar, __ATOMIC_RELAXED);
+		uint8_t es = __atomic_load_n(&e->size, __ATOMIC_RELAXED);
+		uint32_t eo = __atomic_load_n(&e->offset, __ATOMIC_RELAXED);
+
+		/* A note, or an EOI (the device looks at its line again):
+		 * neither changes what a register reads. */
+		if (eb == DP_POSTED_SHADOW_READ || eb == DP_POSTED_EOI)
+			continue;
+		if (!shadow_decodes(&idx, eb, eo, es))
+			return false;
+		index = (uint32_t)__atomic_load_n(&e->data, __ATOMIC_RELAXED) &
+			idx.value;
+		tracked = true;
+	}
+	if (shadow_decodes(&idx, bar, offset, len)) {
+		r = idx;
+		r.value = index;
+		r.flags &= (uint8_t)~DP_SHADOW_F_NOTE;
+		found = true;
+	}
+	nr = __atomic_load_n(&sh->nr, __ATOMIC_RELAXED);
+	for (uint32_t k = 0; !found && k < nr && k < DP_SHADOW_REGS; k++) {
+		shadow_copy(&r, &sh->reg[k]);
+		found = shadow_decodes(&r, bar, offset, len) &&
+			(!(r.flags & DP_SHADOW_F_INDEXED) || r.index == index);
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (!found || __atomic_load_n(&sh->seq, __ATOMIC_RELAXED) != seq)
+		return false;
+	if (r.flags & DP_SHADOW_F_NOTE) {
+		struct dp_posted note = {
+			.bar = DP_POSTED_SHADOW_READ, .size = (uint8_t)len,
+			.note_bar = (uint8_t)bar, .offset = (uint32_t)offset,
+			.data = r.value | (uint64_t)r.token << 32,
+		};
+
+		/* No room for the note: the device must see the read. */
+		if (!post(d, vcpu, &note))
+			return false;
+	}
+	if (tracked)
+		STAT_INC(d, shadow_tracked);
+	*out = r.value;
+	return true;
+}
+
 /*
  * One guest access to BAR @bar at @offset: @data holds @len bytes, little
  * endian, written by the guest or to be filled in for it.
@@ -300,6 +406,11 @@ static void dev_access(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 		if (vcpu->is_pump)
 			goto removed;	/* gone while the ring stayed full */
 		/* Ring full: the write waits its turn in the slot instead. */
+	}
+	if (!is_write && shadow_answer(d, vcpu, bar, offset, len, &v)) {
+		STAT_INC(d, shadow_reads);
+		memcpy(data, &v, len);
+		return;
 	}
 	if (is_write)
 		STAT_INC(d, sync_writes);
@@ -507,8 +618,11 @@ static int make_resources(struct devproxy *d)
 		.magic = DP_IO_MAGIC, .version = DP_VERSION, .nr_vcpus = n,
 		.posted_entries = DP_POSTED_ENTRIES, .slot_offset = slot_off,
 		.posted_offset = posted_off, .posted_stride = stride,
+		.shadow_offset = dp_io_shadow_offset(n),
 	};
 	d->slots = (struct dp_slot *)(d->io + slot_off);
+	if (d->features & DP_F_SHADOW_READS)
+		d->shadow = (const struct dp_shadow *)(d->io + h->shadow_offset);
 	d->posted = calloc(n, sizeof(*d->posted));
 	d->done_fd = malloc(n * sizeof(int));
 	if (!d->posted || !d->done_fd)
@@ -673,6 +787,8 @@ static int attach(struct devproxy *d, int fd)
 		d->features = m.hello.features & DP_F_KNOWN;
 		if (!d->vm->opt->posted_writes)
 			d->features &= ~DP_F_POSTED_WRITES;
+		if (!d->vm->opt->shadow_reads)
+			d->features &= ~DP_F_SHADOW_READS;
 		if (add_pci_function(d) || make_resources(d)) {
 			send_error(d, fd, m.h.seq, DP_MSG_HELLO, EIO,
 				   "the core could not add this device");
@@ -1032,5 +1148,7 @@ void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out)
 	out->kicks = __atomic_load_n(&d->stats.kicks, __ATOMIC_RELAXED);
 	out->wait_slices = __atomic_load_n(&d->stats.wait_slices, __ATOMIC_RELAXED);
 	out->absent = __atomic_load_n(&d->stats.absent, __ATOMIC_RELAXED);
+	out->shadow_reads = __atomic_load_n(&d->stats.shadow_reads, __ATOMIC_RELAXED);
+	out->shadow_tracked = __atomic_load_n(&d->stats.shadow_tracked, __ATOMIC_RELAXED);
 	out->generation = d->generation;
 }

@@ -24,6 +24,8 @@ struct devproxy_stats {
 	uint64_t kicks;		/* eventfd writes to the device */
 	uint64_t wait_slices;	/* 50 ms waits a vCPU sat out unanswered */
 	uint64_t absent;	/* accesses answered as a removed function */
+	uint64_t shadow_reads;	/* answered from the device's shadow */
+	uint64_t shadow_tracked;/* of those, with index writes still queued */
 	uint32_t generation;	/* attaches so far */
 };
 

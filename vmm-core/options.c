@@ -27,6 +27,7 @@ enum {
 	OPT_PUMP_US,
 	OPT_PUMP_CPU,
 	OPT_POSTED_WRITES,
+	OPT_SHADOW_READS,
 	OPT_STATS_SOCK,
 	OPT_SANDBOX,
 	OPT_USER,
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
 	{ "pump-us", required_argument, NULL, OPT_PUMP_US },
 	{ "pump-cpu", required_argument, NULL, OPT_PUMP_CPU },
 	{ "posted-writes", required_argument, NULL, OPT_POSTED_WRITES },
+	{ "shadow-reads", required_argument, NULL, OPT_SHADOW_READS },
 	{ "stats-sock", required_argument, NULL, OPT_STATS_SOCK },
 	{ "sandbox", no_argument, NULL, OPT_SANDBOX },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -98,6 +100,9 @@ void options_usage(FILE *out, const char *prog)
 		"                          vmm-core's); best one the vCPUs do not spin on\n"
 		"      --posted-writes on|off  device writes are queued, the vCPU goes on\n"
 		"                          (on); off: every write waits for the device\n"
+		"      --shadow-reads on|off  reads of registers a device publishes as\n"
+		"                          free of side effects are answered here, not\n"
+		"                          forwarded (on)\n"
 		"      --stats-sock PATH   serve live counters (exits by kind, per-device\n"
 		"                          requests) on PATH: '%s stats PATH'\n"
 		"      --sandbox           once set up: no file system but the socket\n"
@@ -182,6 +187,7 @@ enum options_result options_parse(int argc, char **argv,
 		.pump_us = VMM_DEFAULT_PUMP_US,
 		.pump_cpu = -1,
 		.posted_writes = true,
+		.shadow_reads = true,
 	};
 	err[0] = '\0';
 	optind = 0;	/* reset getopt: tests parse more than once */
@@ -290,17 +296,21 @@ enum options_result options_parse(int argc, char **argv,
 			break;
 		case OPT_COALESCED_PIO:
 		case OPT_POSTED_WRITES:
+		case OPT_SHADOW_READS:
 			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
 				set_err(err, errlen, "%s: '%s' is not on or off",
 					c == OPT_COALESCED_PIO ? "--coalesced-pio" :
-								 "--posted-writes",
+					c == OPT_POSTED_WRITES ? "--posted-writes" :
+								 "--shadow-reads",
 					optarg);
 				return OPTIONS_ERROR;
 			}
 			if (c == OPT_COALESCED_PIO)
 				o->coalesced_pio = !strcmp(optarg, "on");
-			else
+			else if (c == OPT_POSTED_WRITES)
 				o->posted_writes = !strcmp(optarg, "on");
+			else
+				o->shadow_reads = !strcmp(optarg, "on");
 			break;
 		case OPT_STATS_SOCK:
 			o->stats_sock = optarg;

@@ -46,6 +46,7 @@ struct vmm_options {
 	unsigned pump_us;	/* coalesced writes forwarded this often */
 	int pump_cpu;		/* the pump's host CPU; -1: as vmm-core's */
 	bool posted_writes;	/* device writes go through the posted rings */
+	bool shadow_reads;	/* devices' shadow registers answered here */
 	const char *stats_sock;	/* live counters served here (NULL: none) */
 	bool sandbox;		/* --sandbox: ipc/sandbox.h once set up */
 	const char *user;	/* --user USER[:GROUP] then (NULL: stay) */

@@ -437,8 +437,9 @@ static void print_stats(struct vm *vm)
 		struct devproxy_stats st;
 
 		devproxy_get_stats(vm->devices[i], &st);
-		fprintf(stderr, "vmm-core: stats: device %u reads %llu sync-writes %llu posted-writes %llu kicks %llu wait-slices %llu absent %llu generation %u\n",
+		fprintf(stderr, "vmm-core: stats: device %u reads %llu shadow-reads %llu sync-writes %llu posted-writes %llu kicks %llu wait-slices %llu absent %llu generation %u\n",
 			i, (unsigned long long)st.reads,
+			(unsigned long long)st.shadow_reads,
 			(unsigned long long)st.sync_writes,
 			(unsigned long long)st.posted_writes,
 			(unsigned long long)st.kicks,
@@ -465,10 +466,11 @@ static void stats_snapshot(FILE *f, void *opaque)
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		static const char *const field[] = {
 			"reads", "sync_writes", "posted_writes", "kicks",
-			"wait_slices", "absent",
+			"wait_slices", "absent", "shadow_reads",
+			"shadow_tracked",
 		};
 		struct devproxy_stats st;
-		uint64_t v[6];
+		uint64_t v[8];
 
 		devproxy_get_stats(vm->devices[i], &st);
 		v[0] = st.reads;
@@ -477,7 +479,9 @@ static void stats_snapshot(FILE *f, void *opaque)
 		v[3] = st.kicks;
 		v[4] = st.wait_slices;
 		v[5] = st.absent;
-		for (unsigned k = 0; k < 6; k++) {
+		v[6] = st.shadow_reads;
+		v[7] = st.shadow_tracked;
+		for (unsigned k = 0; k < 8; k++) {
 			snprintf(name, sizeof(name), "device%u.%s", i, field[k]);
 			ipc_stat(f, name, v[k]);
 		}

@@ -64,8 +64,8 @@ fi
 # last three rows only measure: copy mode undoes zero copy, and the two
 # host paths each replace the TAP; none of them is carried on.
 # shellcheck disable=SC2206 # a word list on purpose
-rows=(${TABLE3_ROWS:-base posted coalesced rdp combine txpoll spin holdoff copy af-xdp dpdk})
-base_v="--posted-writes off --coalesced-pio off --device-spin-ns 0"
+rows=(${TABLE3_ROWS:-base posted coalesced rdp shadow combine txpoll spin holdoff copy af-xdp dpdk})
+base_v="--posted-writes off --coalesced-pio off --shadow-reads off --device-spin-ns 0"
 base_p="--spin-ns 0 --tx-combine off --coalesce-rdp off --tx-poll chip"
 base_b="--busy-poll 0 --tx-copy off"
 declare -A what dv dp db host measure_only
@@ -73,6 +73,7 @@ what[base]="baseline: every access waits, doorbells sleep"
 what[posted]="+1a writes posted (no wait)"; dv[posted]="--posted-writes on"
 what[coalesced]="+1b RAP/BDP as KVM coalesced PIO"; dv[coalesced]="--coalesced-pio on"
 what[rdp]="+1c RDP too, the core's pump forwards"; dp[rdp]="--coalesce-rdp on"
+what[shadow]="+2 register reads answered in vmm-core"; dv[shadow]="--shadow-reads on"
 what[combine]="+3 send combining"; dp[combine]="--tx-combine on"
 what[txpoll]="+4 exit-less transmit: adaptive TX poll"; dp[txpoll]="--tx-poll adaptive"
 what[spin]="+5 doorbells spin (bounded)"

@@ -232,6 +232,10 @@ check_stats() {
 	# Traffic must show in each process, and agree across them.
 	[ "$(stat "$tmp/vmm.counters" exits.io)" -gt 0 ] || die "vmm-core counted no I/O exits"
 	[ "$(stat "$tmp/vmm.counters" device0.posted_writes)" -gt 0 ] || die "vmm-core counted no posted writes"
+	# The driver's CSR0 reads after a RAP write: answered from the shadow
+	# (the default), and dev-pcnet told of each (the late acknowledge).
+	[ "$(stat "$tmp/vmm.counters" device0.shadow_tracked)" -gt 0 ] || die "vmm-core answered no read from dev-pcnet's shadow"
+	[ "$(stat "$tmp/pcnet.counters" requests.shadow_notes)" -gt 0 ] || die "dev-pcnet was told of no CSR0 read answered from its shadow"
 	[ "$(stat "$tmp/pcnet.counters" interrupts.asserted)" -gt 0 ] || die "dev-pcnet counted no interrupts"
 	[ "$(stat "$tmp/pcnet.counters" chip.rx.frames)" -ge 200 ] || die "dev-pcnet received fewer than 200 frames"
 	[ "$(stat "$tmp/backend.counters" txq.frames)" -ge 200 ] || die "the back-end sent fewer than 200 frames"

@@ -261,6 +261,8 @@ static void check_io_header(const uint8_t *m, size_t len)
 		      h->posted_stride == stride);
 		CHECK(need <= io_size);
 		CHECK((uint64_t)posted + (uint64_t)nr * stride <= io_size);
+		CHECK(h->shadow_offset >= posted + (uint64_t)nr * stride &&
+		      h->shadow_offset + sizeof(struct dp_shadow) <= io_size);
 	} else {
 		CHECK(err[0] && !strchr(err, '\n'));
 	}

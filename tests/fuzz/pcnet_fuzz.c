@@ -234,7 +234,7 @@ static void step(struct fuzz *f)
 {
 	uint8_t op = take8(f);
 
-	switch (op % 14) {
+	switch (op % 16) {
 	case 0: {
 		uint8_t off = take8(f) & 0x3f, size = 1u << (take8(f) % 3);
 
@@ -315,6 +315,26 @@ static void step(struct fuzz *f)
 	}
 	case 13:
 		f->reenter = take8(f) & 1;
+		break;
+	case 14: {
+		/* The shadow answers as a read does, whatever state this is. */
+		struct pcnet_shadow sh;
+
+		pcnet_shadow(f->dev, &sh);
+		if (sh.n > PCNET_SHADOW_MAX || sh.rap.value > PCNET_RAP_MASK)
+			abort();
+		for (unsigned int i = 0; i < sh.n; i++)
+			if (sh.reg[i].rap == sh.rap.value && !sh.reg[i].note &&
+			    pcnet_io_read(f->dev, sh.reg[i].offset,
+					  sh.reg[i].size) != sh.reg[i].value)
+				abort();
+		if (pcnet_io_read(f->dev, sh.rap.offset, sh.rap.size) !=
+		    sh.rap.value)
+			abort();
+		break;
+	}
+	case 15:
+		pcnet_shadow_note(f->dev, take16(f), take32(f));
 		break;
 	}
 }

@@ -49,6 +49,8 @@ struct core {
 	struct dp_slot *slot;
 	struct ipc_ring ring;
 	uint32_t seq;
+	uint64_t features;		/* granted in WELCOME */
+	struct dp_shadow *shadow;
 	int fails;
 };
 
@@ -121,8 +123,11 @@ static void make_shared(struct core *c)
 		.nr_vcpus = NR_VCPUS, .posted_entries = DP_POSTED_ENTRIES,
 		.slot_offset = slot, .posted_offset = posted,
 		.posted_stride = stride,
+		.shadow_offset = dp_io_shadow_offset(NR_VCPUS),
 	};
 	c->slot = (struct dp_slot *)(c->io + slot);
+	c->shadow = (struct dp_shadow *)(c->io + dp_io_shadow_offset(NR_VCPUS));
+	c->features = DP_F_POSTED_WRITES | DP_F_SHADOW_READS;
 	if (ipc_ring_format(c->io + posted, stride, DP_POSTED_ENTRIES,
 			    sizeof(struct dp_posted)) ||
 	    ipc_ring_attach_producer(&c->ring, c->io + posted, stride,
@@ -290,7 +295,7 @@ static uint16_t attach(struct core *c, uint32_t generation)
 	const struct dp_hello *h = (const void *)buf;
 	struct dp_welcome w = {
 		.version = DP_VERSION, .nr_vcpus = NR_VCPUS,
-		.features = DP_F_POSTED_WRITES, .io_size = c->io_size,
+		.features = c->features, .io_size = c->io_size,
 		.state_size = STATE_SIZE, .generation = generation,
 		.nr_mem_regions = 1, .pci_devfn = 8, .gsi = 17,
 	};
@@ -350,6 +355,73 @@ static void check_order(struct core *c)
 	      "a 4-byte read at offset 5 gets SCRATCH's upper bytes");
 	check(c, (uint8_t)access_slot(c, DP_DIR_READ, 0, 1, REFDEV_SCRATCH, 0) ==
 	      (uint8_t)(8 * DP_POSTED_ENTRIES - 1), "a byte read of SCRATCH");
+}
+
+/* A stable copy of shadow register @off; false if none or never stable. */
+static bool shadow_get(struct core *c, uint32_t off, uint32_t *val)
+{
+	uint64_t dl = now_ms() + WAIT_MS;
+
+	while (now_ms() < dl) {
+		uint32_t s1 = __atomic_load_n(&c->shadow->seq, __ATOMIC_ACQUIRE);
+		uint32_t nr = __atomic_load_n(&c->shadow->nr, __ATOMIC_RELAXED);
+		bool found = false;
+
+		if (s1 & 1)
+			continue;
+		for (uint32_t i = 0; i < nr && i < DP_SHADOW_REGS; i++) {
+			const struct dp_shadow_reg *r = &c->shadow->reg[i];
+
+			if (__atomic_load_n(&r->offset, __ATOMIC_RELAXED) == off &&
+			    (__atomic_load_n(&r->flags, __ATOMIC_RELAXED) &
+			     DP_SHADOW_F_VALID)) {
+				*val = __atomic_load_n(&r->value, __ATOMIC_RELAXED);
+				found = true;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (found && __atomic_load_n(&c->shadow->seq, __ATOMIC_RELAXED) == s1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What vmm-core relies on to answer reads itself: once the ring's tail
+ * passed a posted write, the shadow shows its effect.
+ */
+static void check_shadow(struct core *c)
+{
+	uint32_t w0 = 0, v = 0, bad = 0;
+	struct dp_posted note = {
+		.bar = DP_POSTED_SHADOW_READ, .size = 4, .note_bar = 0,
+		.offset = REFDEV_SCRATCH, .data = 1,
+	};
+
+	bool ok = shadow_get(c, REFDEV_WRITES, &w0) && shadow_get(c, REFDEV_ID, &v);
+
+	check(c, ok && v == REFDEV_ID_VAL, "the shadow holds ID (0x%x)", v);
+	for (uint32_t i = 0; i < 2000 && !bad; i++) {
+		uint64_t dl = now_ms() + WAIT_MS;
+
+		if (!posted(c, REFDEV_SCRATCH, 0x5000 + i))
+			bad = 1;
+		while (ipc_ring_used_producer(&c->ring) && now_ms() < dl)
+			;
+		if (!shadow_get(c, REFDEV_SCRATCH, &v) || v != 0x5000 + i ||
+		    !shadow_get(c, REFDEV_WRITES, &w0) ||
+		    w0 != rd(c, REFDEV_WRITES))
+			bad = i + 1;
+	}
+	check(c, !bad, "a freed posted write is in the shadow (write %u)", bad);
+	/* Notes: one for a BAR the device lacks is refused, a good one taken. */
+	ipc_ring_produce(&c->ring, &note, 1);
+	note.note_bar = 3;
+	ipc_ring_produce(&c->ring, &note, 1);
+	kick(c);
+	check(c, rd(c, REFDEV_SCRATCH) == 0x5000 + 1999,
+	      "the device serves on after shadow-read notes");
 }
 
 static void check_dma(struct core *c)
@@ -445,6 +517,7 @@ static void session1(struct core *c)
 	check_dma(c);
 	check_irq(c);
 	check_refusals(c);
+	check_shadow(c);
 	check_broken_ring(c);
 	hang_up(c);
 	st = reap(c, WAIT_MS);
@@ -487,6 +560,18 @@ static void session2(struct core *c)
 	kill(c->pid, SIGKILL);
 	reap(c, WAIT_MS);
 	hang_up(c);
+
+	/* Not granted: the device leaves the shadow alone. */
+	memset(c->shadow, 0, sizeof(*c->shadow));
+	c->features = DP_F_POSTED_WRITES;
+	check(c, attach(c, 5) == DP_MSG_READY, "gen 5, no shadow: READY");
+	posted(c, REFDEV_SCRATCH, 5);
+	check(c, rd(c, REFDEV_SCRATCH) == 5 && !c->shadow->seq && !c->shadow->nr,
+	      "gen 5: without DP_F_SHADOW_READS nothing is published");
+	c->features = DP_F_POSTED_WRITES | DP_F_SHADOW_READS;
+	kill(c->pid, SIGKILL);
+	reap(c, WAIT_MS);
+	hang_up(c);
 }
 
 /* A region that is not what the protocol says: refused, ERROR sent. */
@@ -496,7 +581,7 @@ static void session3(struct core *c)
 	int st;
 
 	c->hdr->magic ^= 1;
-	t = attach(c, 5);
+	t = attach(c, 6);
 	check(c, t == DP_MSG_ERROR, "corrupt I/O region header: ERROR instead of READY");
 	st = reap(c, WAIT_MS);
 	check(c, st == 1 && strstr(refdev_said(c), "refdev: I/O region: bad magic"),

@@ -60,6 +60,25 @@ static uint64_t rd_read(void *opaque, unsigned bar, uint64_t offset,
 	return (v >> shift) & (size >= 4 ? 0xffffffffu : (1u << size * 8) - 1);
 }
 
+/*
+ * Every register as a 32-bit read answers it, for the core to answer
+ * itself (DP_F_SHADOW_READS): WRITES changes with every write, so a
+ * guest that reads it back checks that the core answers only once the
+ * writes before the read are done.  Narrower reads go to the device.
+ */
+static void publish(struct refdev *d)
+{
+	struct dp_shadow_reg regs[REFDEV_NR_REGS];
+	static const struct dp_shadow_reg no_index;
+
+	for (unsigned i = 0; i < REFDEV_NR_REGS; i++)
+		regs[i] = (struct dp_shadow_reg){
+			.bars = 1, .size = 4, .flags = DP_SHADOW_F_VALID,
+			.offset = i * 4, .value = (uint32_t)rd_read(d, 0, i * 4, 4),
+		};
+	devsrv_shadow_publish(d->srv, &no_index, regs, REFDEV_NR_REGS);
+}
+
 static void dma_go(struct refdev *d, uint32_t seed)
 {
 	uint32_t addr = d->st->reg[REFDEV_DMA_ADDR / 4];
@@ -96,6 +115,7 @@ static void rd_write(void *opaque, unsigned bar, uint64_t offset,
 		break;
 	case REFDEV_IRQ:
 		d->st->reg[REFDEV_IRQ / 4] = v & 1;
+		publish(d);	/* before the interrupt that tells of it */
 		devsrv_set_irq(d->srv, v & 1);
 		break;
 	case REFDEV_DMA_GO:
@@ -107,6 +127,7 @@ static void rd_write(void *opaque, unsigned bar, uint64_t offset,
 	default:	/* ID, WRITES: read-only */
 		break;
 	}
+	publish(d);
 }
 
 static void rd_attached(void *opaque, void *state, size_t state_size,
@@ -183,7 +204,7 @@ static void describe(struct dp_hello *h, bool coalesce_go)
 	memset(h, 0, sizeof(*h));
 	h->version = DP_VERSION;
 	h->state_size = REFDEV_STATE_SIZE;
-	h->features = DP_F_POSTED_WRITES;
+	h->features = DP_F_POSTED_WRITES | DP_F_SHADOW_READS;
 	h->vendor_id = REFDEV_VENDOR;
 	h->device_id = REFDEV_DEVICE;
 	h->subsys_vendor_id = REFDEV_VENDOR;
@@ -228,6 +249,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	catch_signals(d.srv);
+	publish(&d);
 	/* The line stays as the killed process left it. */
 	if (d.st->reg[REFDEV_IRQ / 4])
 		devsrv_set_irq(d.srv, true);

@@ -154,10 +154,14 @@ static void options_device_sockets_and_their_times(void **state)
 			 OPTIONS_ERROR);
 	assert_non_null(strstr(err, "at most 8"));
 
-	assert_true(o.coalesced_pio && o.posted_writes);
+	assert_true(o.coalesced_pio && o.posted_writes && o.shadow_reads);
 	assert_int_equal(PARSE(&o, err, "-k", "k", "--coalesced-pio", "off",
-			       "--posted-writes", "off"), OPTIONS_OK);
-	assert_false(o.coalesced_pio || o.posted_writes);
+			       "--posted-writes", "off", "--shadow-reads", "off"),
+			 OPTIONS_OK);
+	assert_false(o.coalesced_pio || o.posted_writes || o.shadow_reads);
+	assert_int_equal(PARSE(&o, err, "-k", "k", "--shadow-reads", "1"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--shadow-reads: '1' is not on or off"));
 	assert_int_equal(PARSE(&o, err, "-k", "k", "--posted-writes", "yes"),
 			 OPTIONS_ERROR);
 	assert_non_null(strstr(err, "--posted-writes: 'yes' is not on or off"));

@@ -442,7 +442,13 @@ void scenario_pcnet_linux(void)
 	seen = irq_count_of(VECTOR);
 	napi_poll(&l);
 	udelay(2000);
-	if (irq_count_of(VECTOR) != seen)
+	/*
+	 * The chip raises nothing: INTR stays clear.  A delivery with INTR
+	 * clear is the platform's, not the chip's (KVM nested on PVM signals
+	 * a resample before the EOI, and the re-assertion arrives as a
+	 * second interrupt: PROTOCOL.md §5); pcnet32 returns IRQ_NONE then.
+	 */
+	if (irq_count_of(VECTOR) != seen && (pcn_csr_rd(p, 0) & C0_INTR))
 		fail(EXIT_FAIL, "interrupt with nothing pending after CSR0 = IENA");
 
 	/* pcnet32_loopback_test(): internal loopback while stopped. */

@@ -336,7 +336,7 @@ static void dp_hello_with_a_bad_field_is_ebadmsg(void **state)
 	(void)state;
 #define HELLO_BAD(stmt, want) do { h = valid_hello(); stmt; \
 		refused(DP_SIDE_CORE, &h, sizeof(h), 0, -EBADMSG, want); } while (0)
-	HELLO_BAD(h.features = 1ull << 1, "features");
+	HELLO_BAD(h.features = 1ull << 2, "features");
 	HELLO_BAD(h.features = 1ull << 63, "features");
 	HELLO_BAD(h.state_size = DP_MAX_STATE_SIZE + 1, "state_size");
 	HELLO_BAD(h.vendor_id = 0xffff, "vendor_id");
@@ -413,7 +413,7 @@ static void dp_welcome_with_a_bad_field_is_ebadmsg(void **state)
 	WELCOME_BAD(w.nr_vcpus = 0, "nr_vcpus");
 	WELCOME_BAD(w.nr_vcpus = DP_MAX_VCPUS + 1, "nr_vcpus");
 	WELCOME_BAD(w.nr_vcpus = UINT32_MAX, "nr_vcpus");
-	WELCOME_BAD(w.features = 2, "features");
+	WELCOME_BAD(w.features = 4, "features");
 	WELCOME_BAD(w.io_size += 4096, "io_size");
 	WELCOME_BAD(w.io_size -= 4096, "io_size");
 	WELCOME_BAD(w.io_size = 0, "io_size");
@@ -588,13 +588,18 @@ static void dp_io_layout_puts_slots_at_64_and_rings_after_them(void **state)
 		assert_true(posted >= slot + n * sizeof(struct dp_slot));
 		assert_true(stride >= ipc_ring_bytes(DP_POSTED_ENTRIES,
 						     sizeof(struct dp_posted)));
-		assert_true((uint64_t)posted + (uint64_t)n * stride <= size);
+		assert_true((uint64_t)posted + (uint64_t)n * stride <=
+			    dp_io_shadow_offset(n));
+		assert_int_equal(dp_io_shadow_offset(n) % 64, 0);
+		assert_true(dp_io_shadow_offset(n) + sizeof(struct dp_shadow) <= size);
 		assert_int_equal(size % 4096, 0);
-		assert_true(size - ((uint64_t)posted + (uint64_t)n * stride) < 4096);
+		assert_true(size - (dp_io_shadow_offset(n) +
+				    sizeof(struct dp_shadow)) < 4096);
 	}
 	/* Counts without a layout give zeros, not an overflowed size. */
 	dp_io_layout(0, &slot, &posted, &stride, &size);
 	assert_int_equal(size, 0);
+	assert_int_equal(dp_io_shadow_offset(0), 0);
 	dp_io_layout(UINT32_MAX, NULL, NULL, NULL, &size);
 	assert_int_equal(size, 0);
 }
@@ -610,6 +615,7 @@ static void io_header_for(struct dp_io_header *h, uint32_t nr_vcpus)
 	h->posted_entries = DP_POSTED_ENTRIES;
 	dp_io_layout(nr_vcpus, &h->slot_offset, &h->posted_offset,
 		     &h->posted_stride, &size);
+	h->shadow_offset = dp_io_shadow_offset(nr_vcpus);
 }
 
 static void dp_io_header_check_accepts_the_layout_and_refuses_each_change(void **state)
@@ -641,6 +647,8 @@ static void dp_io_header_check_accepts_the_layout_and_refuses_each_change(void *
 	IO_BAD(h.posted_offset += 64, 4, size, "posted_offset");
 	IO_BAD(h.posted_stride -= 64, 4, size, "posted_stride");
 	IO_BAD(h.posted_stride = UINT32_MAX, 4, size, "posted_stride");
+	IO_BAD(h.shadow_offset = 0, 4, size, "shadow_offset");
+	IO_BAD(h.shadow_offset += 64, 4, size, "shadow_offset");
 	IO_BAD((void)0, 4, size - 4096, "bytes");
 	IO_BAD((void)0, 4, 0, "bytes");
 #undef IO_BAD
