@@ -498,26 +498,6 @@ static int map_state_io(struct devsrv *s, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Copies shadow_last into the shared shadow under its sequence lock (a
- * reader that sees the count odd or changed answers through the slot).
- * The fields are stored one by one: the core reads them while we write.
- */
-static void shadow_write(struct devsrv *s)
-{
-	struct dp_shadow *sh = s->shadow;
-	const uint32_t *src = (const uint32_t *)&s->shadow_last;
-	uint32_t *dst = (uint32_t *)sh;
-	uint32_t seq = s->shadow_last.seq | 1;
-
-	__atomic_store_n(&sh->seq, seq, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (size_t i = 1; i < sizeof(*sh) / 4; i++)
-		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-	s->shadow_last.seq = seq + 1;
-	__atomic_store_n(&sh->seq, seq + 1, __ATOMIC_RELEASE);
-}
-
 void devsrv_shadow_publish(struct devsrv *s, const struct dp_shadow_reg *index,
 			   const struct dp_shadow_reg *regs, unsigned n)
 {
@@ -535,7 +515,7 @@ void devsrv_shadow_publish(struct devsrv *s, const struct dp_shadow_reg *index,
 	l->index = *index;
 	memcpy(l->reg, regs, n * sizeof(*regs));
 	memset(l->reg + n, 0, (DP_SHADOW_REGS - n) * sizeof(*regs));
-	shadow_write(s);
+	dp_shadow_store(s->shadow, l);
 }
 
 bool devsrv_shadow_on(const struct devsrv *s)
@@ -579,8 +559,8 @@ static int attach_io(struct devsrv *s, char *err, size_t errlen)
 		s->shadow = (struct dp_shadow *)(s->io + dp_io_shadow_offset(nr));
 		memset(&s->shadow_last, 0, sizeof(s->shadow_last));
 		s->shadow_last.seq = __atomic_load_n(&s->shadow->seq,
-						     __ATOMIC_RELAXED) | 1;
-		shadow_write(s);
+						     __ATOMIC_RELAXED);
+		dp_shadow_store(s->shadow, &s->shadow_last);
 	}
 	for (uint32_t i = 0; i < nr; i++) {
 		if (ipc_ring_attach_consumer(&s->rings[i],

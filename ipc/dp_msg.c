@@ -427,6 +427,61 @@ uint32_t dp_io_shadow_offset(uint32_t nr_vcpus)
 				  IO_ALIGN);
 }
 
+void dp_shadow_store(struct dp_shadow *sh, struct dp_shadow *src)
+{
+	const uint32_t *from = (const uint32_t *)src;
+	uint32_t *to = (uint32_t *)sh, seq = src->seq | 1;
+
+	/* Word by word: the reader loads them while they change. */
+	__atomic_store_n(&sh->seq, seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (size_t i = 1; i < sizeof(*sh) / 4; i++)
+		__atomic_store_n(&to[i], from[i], __ATOMIC_RELAXED);
+	src->seq = seq + 1;
+	__atomic_store_n(&sh->seq, seq + 1, __ATOMIC_RELEASE);
+}
+
+bool dp_shadow_load(const struct dp_shadow *sh, struct dp_shadow *out)
+{
+	const uint32_t *from = (const uint32_t *)sh;
+	uint32_t w[sizeof(*out) / 4];
+	uint32_t seq = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE);
+
+	if (seq & 1)
+		return false;
+	w[0] = seq;
+	for (size_t i = 1; i < sizeof(w) / 4; i++)
+		w[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&sh->seq, __ATOMIC_RELAXED) != seq)
+		return false;
+	memcpy(out, w, sizeof(*out));
+	if (out->nr > DP_SHADOW_REGS)
+		out->nr = DP_SHADOW_REGS;
+	return true;
+}
+
+bool dp_shadow_decodes(const struct dp_shadow_reg *r, unsigned bar,
+		       uint64_t offset, unsigned size)
+{
+	return (r->flags & DP_SHADOW_F_VALID) && bar < 8 &&
+	       (r->bars >> bar & 1) && r->offset == offset && r->size == size;
+}
+
+const struct dp_shadow_reg *dp_shadow_find(const struct dp_shadow *snap,
+					   unsigned bar, uint64_t offset,
+					   unsigned size, uint32_t index)
+{
+	for (uint32_t k = 0; k < snap->nr && k < DP_SHADOW_REGS; k++) {
+		const struct dp_shadow_reg *r = &snap->reg[k];
+
+		if (dp_shadow_decodes(r, bar, offset, size) &&
+		    (!(r->flags & DP_SHADOW_F_INDEXED) || r->index == index))
+			return r;
+	}
+	return NULL;
+}
+
 int dp_io_header_check(const struct dp_io_header *h, uint32_t nr_vcpus,
 		       uint32_t io_size, char *err, size_t errlen)
 {

@@ -271,44 +271,24 @@ static bool post(struct devproxy *d, struct vcpu *vcpu,
 	}
 }
 
-/* Does shadow register @r (a snapshot) decode an access of @len at @offset
- * of BAR @bar? */
-static bool shadow_decodes(const struct dp_shadow_reg *r, unsigned bar,
-			   uint64_t offset, unsigned len)
-{
-	return (r->flags & DP_SHADOW_F_VALID) && bar < 8 &&
-	       (r->bars >> bar & 1) && r->offset == offset && r->size == len;
-}
-
-static void shadow_copy(struct dp_shadow_reg *to, const struct dp_shadow_reg *from)
-{
-	const uint32_t *s = (const uint32_t *)from;
-	uint32_t w[sizeof(*to) / 4];
-
-	/* Word by word: the device may be writing (the seqlock tells). */
-	for (size_t i = 0; i < sizeof(w) / 4; i++)
-		w[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
-	memcpy(to, w, sizeof(*to));
-}
-
 /*
  * A read answered from the device's shadow (PROTOCOL.md §3.4), without a
  * round trip: true with *@out set.  Only when every posted entry the
  * device has not executed yet leaves the shadow as it is (a write to the
  * index register, whose value this then takes from the last such write,
- * a note or an EOI), all on one ring; the device publishes before it frees the
- * entries it executed, so once the ring tails are read, the shadow
- * reflects every other access of this vCPU before this read.
+ * a note or an EOI), all on one ring; the device publishes before it
+ * frees the entries it executed, so with the ring tails read first, the
+ * shadow reflects every other access of this vCPU before this read.
  */
 static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 			  uint64_t offset, unsigned len, uint64_t *out)
 {
-	const struct dp_shadow *sh = d->shadow;
-	struct dp_shadow_reg idx, r;
-	uint32_t busy = UINT32_MAX, tail = 0, pending = 0, seq, nr, index;
-	bool tracked = false, found = false;
+	const struct dp_shadow_reg *r;
+	struct dp_shadow snap;
+	uint32_t busy = UINT32_MAX, tail = 0, pending = 0, index;
+	bool tracked = false;
 
-	if (!sh || get_state(d) != DEV_ATTACHED)
+	if (!d->shadow || get_state(d) != DEV_ATTACHED)
 		return false;
 	for (uint32_t i = 0; i < d->vm->ncpus; i++) {
 		struct spsc_ring *rs = d->posted[i].sh;
@@ -323,11 +303,9 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 		tail = t;
 		pending = h - t;
 	}
-	seq = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE);
-	if (seq & 1)
+	if (!dp_shadow_load(d->shadow, &snap))
 		return false;
-	shadow_copy(&idx, &sh->index);
-	index = idx.index;
+	index = snap.index.index;
 	for (uint32_t k = 0; k < pending; k++) {
 		const struct dp_posted *e = ipc_ring_elem(&d->posted[busy], tail + k);
 		uint8_t eb = __atomic_load_n(&e->bar, __ATOMIC_RELAXED);
@@ -338,41 +316,33 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 		 * neither changes what a register reads. */
 		if (eb == DP_POSTED_SHADOW_READ || eb == DP_POSTED_EOI)
 			continue;
-		if (!shadow_decodes(&idx, eb, eo, es))
+		if (!dp_shadow_decodes(&snap.index, eb, eo, es))
 			return false;
 		index = (uint32_t)__atomic_load_n(&e->data, __ATOMIC_RELAXED) &
-			idx.value;
+			snap.index.value;
 		tracked = true;
 	}
-	if (shadow_decodes(&idx, bar, offset, len)) {
-		r = idx;
-		r.value = index;
-		r.flags &= (uint8_t)~DP_SHADOW_F_NOTE;
-		found = true;
-	}
-	nr = __atomic_load_n(&sh->nr, __ATOMIC_RELAXED);
-	for (uint32_t k = 0; !found && k < nr && k < DP_SHADOW_REGS; k++) {
-		shadow_copy(&r, &sh->reg[k]);
-		found = shadow_decodes(&r, bar, offset, len) &&
-			(!(r.flags & DP_SHADOW_F_INDEXED) || r.index == index);
-	}
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (!found || __atomic_load_n(&sh->seq, __ATOMIC_RELAXED) != seq)
-		return false;
-	if (r.flags & DP_SHADOW_F_NOTE) {
-		struct dp_posted note = {
-			.bar = DP_POSTED_SHADOW_READ, .size = (uint8_t)len,
-			.note_bar = (uint8_t)bar, .offset = (uint32_t)offset,
-			.data = r.value | (uint64_t)r.token << 32,
-		};
-
-		/* No room for the note: the device must see the read. */
-		if (!post(d, vcpu, &note))
+	if (dp_shadow_decodes(&snap.index, bar, offset, len)) {
+		*out = index;
+	} else {
+		r = dp_shadow_find(&snap, bar, offset, len, index);
+		if (!r)
 			return false;
+		if (r->flags & DP_SHADOW_F_NOTE) {
+			struct dp_posted note = {
+				.bar = DP_POSTED_SHADOW_READ, .size = (uint8_t)len,
+				.note_bar = (uint8_t)bar, .offset = (uint32_t)offset,
+				.data = r->value | (uint64_t)r->token << 32,
+			};
+
+			/* No room for the note: the device must see the read. */
+			if (!post(d, vcpu, &note))
+				return false;
+		}
+		*out = r->value;
 	}
 	if (tracked)
 		STAT_INC(d, shadow_tracked);
-	*out = r.value;
 	return true;
 }
 

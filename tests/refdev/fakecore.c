@@ -357,32 +357,21 @@ static void check_order(struct core *c)
 	      (uint8_t)(8 * DP_POSTED_ENTRIES - 1), "a byte read of SCRATCH");
 }
 
-/* A stable copy of shadow register @off; false if none or never stable. */
+/* Shadow register @off of a stable snapshot; false if none in time. */
 static bool shadow_get(struct core *c, uint32_t off, uint32_t *val)
 {
 	uint64_t dl = now_ms() + WAIT_MS;
+	struct dp_shadow snap;
+	const struct dp_shadow_reg *r;
 
 	while (now_ms() < dl) {
-		uint32_t s1 = __atomic_load_n(&c->shadow->seq, __ATOMIC_ACQUIRE);
-		uint32_t nr = __atomic_load_n(&c->shadow->nr, __ATOMIC_RELAXED);
-		bool found = false;
-
-		if (s1 & 1)
+		if (!dp_shadow_load(c->shadow, &snap))
 			continue;
-		for (uint32_t i = 0; i < nr && i < DP_SHADOW_REGS; i++) {
-			const struct dp_shadow_reg *r = &c->shadow->reg[i];
-
-			if (__atomic_load_n(&r->offset, __ATOMIC_RELAXED) == off &&
-			    (__atomic_load_n(&r->flags, __ATOMIC_RELAXED) &
-			     DP_SHADOW_F_VALID)) {
-				*val = __atomic_load_n(&r->value, __ATOMIC_RELAXED);
-				found = true;
-				break;
-			}
-		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (found && __atomic_load_n(&c->shadow->seq, __ATOMIC_RELAXED) == s1)
+		r = dp_shadow_find(&snap, 0, off, 4, 0);
+		if (r) {
+			*val = r->value;
 			return true;
+		}
 	}
 	return false;
 }
