@@ -40,7 +40,7 @@ struct guest_mem;
 #define PCNET_MAX_FRAME		1536
 
 #define PCNET_STATE_MAGIC	0x544e4350u	/* "PCNT" */
-#define PCNET_STATE_VERSION	3
+#define PCNET_STATE_VERSION	4
 #define PCNET_NR_CSR		128
 #define PCNET_NR_BCR		36		/* BCR0..BCR34, one spare */
 #define PCNET_NR_MII		32
@@ -93,12 +93,16 @@ struct pcnet_state {
 
 	/*
 	 * Descriptors being handed back when the process died: a restarted
-	 * process completes them, so no ring stalls (count 0: none).
+	 * process completes them, so no ring stalls (count 0: none).  A
+	 * received frame's hand-back is journalled whole (the last
+	 * descriptor's RMD1 bits and MCNT): its successor finishes it.
 	 */
 	uint32_t tx_inflight_start;
 	uint32_t tx_inflight_count;
 	uint32_t rx_inflight_start;
 	uint32_t rx_inflight_count;
+	uint16_t rx_inflight_end;
+	uint16_t rx_inflight_mcnt;
 	/*
 	 * Transmit descriptors the port still holds (PCNET_TX_PENDING): from
 	 * tx_pend_start, tx_pend_count of them, all still OWN.  A restarted

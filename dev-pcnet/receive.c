@@ -7,7 +7,8 @@
  * MCNT counting both (unless ASTRP_RCV strips an 802.3 frame's pad and
  * FCS).  No owned descriptor: MISS and MISSC.  Chain runs out: BUFF and
  * OFLO in the last descriptor used.  Descriptors are handed back last to
- * first, so the STP one changes last.
+ * first, so the STP one changes last; a process killed meanwhile leaves a
+ * journal its successor finishes from.
  */
 #include <string.h>
 
@@ -158,6 +159,45 @@ static bool rx_source(const struct pcnet_state *st, struct rx_src *s,
 	return false;
 }
 
+/* RMD1 bits of a frame's last descriptor. */
+static uint16_t rx_end_bits(bool overflow, enum pcnet_match match,
+			    bool crc_err)
+{
+	if (overflow)
+		return DESC_ERR | RMD1_BUFF | RMD1_OFLO;
+	return DESC_ENP | match_bits(match) | (crc_err ? DESC_ERR | RMD1_CRC : 0);
+}
+
+/*
+ * Hands the @count descriptors from @idx0 back, the frame already in
+ * their buffers: last to first, so the STP one changes last and a driver
+ * never sees part of a chain.  Journalled first (rx_inflight_*): a
+ * successor of a process that dies in here finishes the same hand-back
+ * (pcnet_rx_resume_fixup).  @end: RMD1 bits of the last descriptor,
+ * @mcnt its message count (0xffff: left alone).
+ */
+static bool rx_handback(struct pcnet *dev, uint32_t idx0, uint32_t count,
+			uint16_t end, uint16_t mcnt)
+{
+	struct pcnet_state *st = dev->st;
+
+	st->rx_inflight_start = idx0;
+	st->rx_inflight_end = end;
+	st->rx_inflight_mcnt = mcnt;
+	/* The journal is whole before it counts (a kill can land anywhere). */
+	__atomic_store_n(&st->rx_inflight_count, count, __ATOMIC_RELEASE);
+	for (uint32_t i = count; i-- > 0;) {
+		bool last = i + 1 == count;
+		uint16_t set = (last ? end : 0) | (i == 0 ? DESC_STP : 0);
+
+		PCNET_FAULT("rx-handback");	/* frame written, not all back */
+		if (!pcnet_rmd_store(dev, ring_add(idx0, i, st->rx_len), set,
+				     0xfff0, last ? mcnt : 0xffff))
+			return false;
+	}
+	return true;
+}
+
 enum pcnet_rx_result pcnet_rx_frame(struct pcnet *dev,
 				    const struct iovec *iov,
 				    unsigned int iovcnt, size_t len,
@@ -226,26 +266,11 @@ enum pcnet_rx_result pcnet_rx_frame(struct pcnet *dev,
 	}
 	count = k + 1;
 
-	st->rx_inflight_start = idx0;
-	st->rx_inflight_count = count;
-	PCNET_FAULT("rx-handback");	/* frame written, descriptors not back */
-	for (uint32_t i = count; i-- > 0;) {
-		uint16_t set = i == 0 ? DESC_STP : 0, mcnt = 0xffff;
-
-		if (i + 1 == count && overflow) {
-			set |= DESC_ERR | RMD1_BUFF | RMD1_OFLO;
-		} else if (i + 1 == count) {
-			set |= DESC_ENP | match_bits(match);
-			if (crc_err)
-				set |= DESC_ERR | RMD1_CRC;
-			mcnt = (uint16_t)total;
-		}
-		if (!pcnet_rmd_store(dev, ring_add(idx0, i, st->rx_len), set,
-				     0xfff0, mcnt))
-			goto dropped;
-	}
+	if (!rx_handback(dev, idx0, count, rx_end_bits(overflow, match, crc_err),
+			 overflow ? 0xffff : (uint16_t)total))
+		goto dropped;
 	st->rx_idx = ring_add(idx0, count, st->rx_len);
-	st->rx_inflight_count = 0;
+	__atomic_store_n(&st->rx_inflight_count, 0, __ATOMIC_RELEASE);
 	pcnet_raise(dev, CSR0_RINT);
 	if (overflow) {
 		st->stats.rx_overflows++;
@@ -271,28 +296,35 @@ bool pcnet_rx_owned(struct pcnet *dev)
 	return pcnet_desc_probe(dev, st->rdra, st->rx_idx);
 }
 
-/* See pcnet_tx_resume_fixup(): a half-returned frame becomes an error. */
+/*
+ * A process that died handing a received frame back left it in the
+ * journal, the frame whole in the buffers: finish the hand-back, so the
+ * frame arrives (rolled forward) instead of being lost.  The STP
+ * descriptor changes last: if the guest already has it, the hand-back was
+ * done and nothing is written.  (Had the guest also given the chain back
+ * in the instant between that store and the journal's close, the frame
+ * comes twice, as the crash-isolation promise allows.)
+ */
 void pcnet_rx_resume_fixup(struct pcnet *dev)
 {
 	struct pcnet_state *st = dev->st;
 	uint32_t start = st->rx_inflight_start, count = st->rx_inflight_count;
+	/* From the state region: never OWN or STP from the journal. */
+	uint16_t end = st->rx_inflight_end &
+		       (DESC_ERR | DESC_ENP | RMD1_FRAM | RMD1_OFLO | RMD1_CRC |
+			RMD1_BUFF | RMD1_PAM | RMD1_LAFM | RMD1_BAM);
 	struct pcnet_desc d;
+	int rc;
 
 	if (!count || !st->rx_len || count > st->rx_len || start >= st->rx_len)
 		goto out;
-	for (uint32_t i = count; i-- > 0;) {
-		uint32_t idx = ring_add(start, i, st->rx_len);
-		uint16_t set = DESC_ERR | RMD1_BUFF | RMD1_OFLO;
-		int rc = pcnet_desc_load(dev, st->rdra, idx, &d);
-
-		if (rc < 0)
-			goto out;
-		if (i == 0)
-			set |= DESC_STP;
-		if (rc && !pcnet_rmd_store(dev, idx, set, 0xfff0, 0xffff))
-			goto out;
-	}
+	rc = pcnet_desc_load(dev, st->rdra, start, &d);
+	if (rc < 0)
+		goto out;
+	if (rc && !rx_handback(dev, start, count, end, st->rx_inflight_mcnt))
+		goto out;
 	st->rx_idx = ring_add(start, count, st->rx_len);
+	pcnet_raise(dev, CSR0_RINT);
 out:
 	st->rx_inflight_count = 0;
 }
@@ -442,28 +474,15 @@ enum pcnet_rx_result pcnet_rx_complete(struct pcnet *dev,
 			break;
 	}
 
-	st->rx_inflight_start = st->rx_idx;
-	st->rx_inflight_count = count;
-	for (uint32_t i = count; i-- > 0;) {
-		uint16_t set = i == 0 ? DESC_STP : 0, mcnt = 0xffff;
-
-		if (i + 1 == count && overflow) {
-			set |= DESC_ERR | RMD1_BUFF | RMD1_OFLO;
-		} else if (i + 1 == count) {
-			set |= DESC_ENP | match_bits(match);
-			if (crc_err)
-				set |= DESC_ERR | RMD1_CRC;
-			mcnt = (uint16_t)total;
-		}
-		if (!pcnet_rmd_store(dev, ring_add(st->rx_idx, i, st->rx_len),
-				     set, 0xfff0, mcnt)) {
-			st->rx_inflight_count = 0;
-			st->stats.rx_dropped++;
-			goto out;
-		}
+	if (!rx_handback(dev, st->rx_idx, count,
+			 rx_end_bits(overflow, match, crc_err),
+			 overflow ? 0xffff : (uint16_t)total)) {
+		st->rx_inflight_count = 0;
+		st->stats.rx_dropped++;
+		goto out;
 	}
 	st->rx_idx = ring_add(st->rx_idx, count, st->rx_len);
-	st->rx_inflight_count = 0;
+	__atomic_store_n(&st->rx_inflight_count, 0, __ATOMIC_RELEASE);
 	pcnet_raise(dev, CSR0_RINT);
 	if (overflow) {
 		st->stats.rx_overflows++;

@@ -495,6 +495,110 @@ static void pcnet_resume_finishes_a_chain_handed_back_halfway(void **s)
 	assert_int_equal(b->ntx, 2);
 }
 
+/* Dies at the @die_at-th step of a receive hand-back. */
+static jmp_buf rx_death;
+static unsigned int rx_fault_hits, rx_die_at;
+
+static void rx_fault(const char *point)
+{
+	if (!strcmp(point, "rx-handback") && ++rx_fault_hits == rx_die_at)
+		longjmp(rx_death, 1);
+}
+
+/* The process dies mid-way; its successor starts over the same state. */
+static void rx_die_and_resume(struct bench *b, const uint8_t *f, size_t len,
+			      unsigned int die_at)
+{
+	struct pcnet_config cfg = { .mem = &b->mem };
+
+	rx_fault_hits = 0;
+	rx_die_at = die_at;
+	pcnet_fault_hook = rx_fault;
+	if (!setjmp(rx_death)) {
+		(void)recv_frame(b, f, len);
+		fail_msg("receive finished before step %u", die_at);
+	}
+	pcnet_fault_hook = NULL;
+	pcnet_destroy(b->dev);
+	b->dev = NULL;
+	assert_int_equal(b->st.busy, 1);	/* torn, as a kill leaves it */
+	assert_int_equal(pcnet_create(&b->dev, &b->st, &cfg, bench_ops(), b,
+				      PCNET_RESUME), 1);
+}
+
+/*
+ * Killed with a frame in two buffers, none or one of its descriptors
+ * handed back: the successor hands back the rest, so the frame arrives
+ * whole (STP, ENP, MCNT, RINT) instead of as an error, and the ring goes
+ * on where it would have.
+ */
+static void pcnet_resume_finishes_a_received_frame_handed_back_halfway(void **s)
+{
+	struct bench *b = *s;
+	uint8_t f[400], g[64];
+
+	make_frame(f, bench_mac, sizeof(f), 7);
+	make_frame(g, bench_mac, sizeof(g), 9);
+	for (unsigned int die_at = 1; die_at <= 2; die_at++) {
+		chip_start(b, 2, 0);
+		rmd_put(b, 1, RXBUF_GPA + RXBUF_STRIDE, 256, true);
+		rmd_put(b, 0, RXBUF_GPA, 256, true);
+		csr_w(b, 0, CSR0_RINT | CSR0_IENA);
+		rx_die_and_resume(b, f, sizeof(f), die_at);
+
+		assert_int_equal(rmd_status(b, 0), STP);
+		assert_int_equal(rmd_status(b, 1), ENP | RMD_PAM);
+		assert_int_equal(rmd_mcnt(b, 1), sizeof(f) + 4);
+		assert_memory_equal(b->ram + RXBUF_GPA, f, 256);
+		assert_memory_equal(b->ram + RXBUF_GPA + RXBUF_STRIDE, f + 256,
+				    sizeof(f) - 256);
+		assert_true(csr_r(b, 0) & CSR0_RINT);
+		assert_int_equal(b->irq, 1);
+		/* The next frame takes the next descriptor. */
+		csr_w(b, 0, CSR0_RINT | CSR0_IENA);
+		assert_int_equal(recv_frame(b, g, sizeof(g)), PCNET_RX_DELIVERED);
+		assert_int_equal(rmd_status(b, 2), STP | ENP | RMD_PAM);
+		assert_memory_equal(b->ram + RXBUF_GPA + 2 * RXBUF_STRIDE, g,
+				    sizeof(g));
+		chip_reset(b);
+	}
+}
+
+/*
+ * Killed after the STP descriptor went back, before the journal was
+ * closed: the guest has the frame.  The successor writes nothing (the
+ * driver may be reading the chain) and the ring moves on past it.
+ */
+static void pcnet_resume_leaves_a_finished_rx_hand_back_alone(void **s)
+{
+	struct bench *b = *s;
+	struct pcnet_config cfg = { .mem = &b->mem };
+	uint8_t f[400], g[64];
+
+	chip_start(b, 2, 0);
+	rmd_put(b, 1, RXBUF_GPA + RXBUF_STRIDE, 256, true);
+	rmd_put(b, 0, RXBUF_GPA, 256, true);
+	make_frame(f, bench_mac, sizeof(f), 7);
+	assert_int_equal(recv_frame(b, f, sizeof(f)), PCNET_RX_DELIVERED);
+	/* The dead process's journal still names the chain... */
+	b->st.rx_inflight_start = 0;
+	b->st.rx_inflight_count = 2;
+	b->st.rx_idx = 0;
+	/* ... and the driver has already cleared the first descriptor's
+	 * bits it read (the chip must not write them again). */
+	put16(b, desc_gpa(b, RDRA_GPA, 0) + 6, 0);
+	pcnet_destroy(b->dev);
+	assert_int_equal(pcnet_create(&b->dev, &b->st, &cfg, bench_ops(), b,
+				      PCNET_RESUME), 1);
+	assert_int_equal(rmd_status(b, 0), 0);
+	assert_int_equal(rmd_status(b, 1), ENP | RMD_PAM);
+	assert_int_equal(b->st.rx_inflight_count, 0);
+	make_frame(g, bench_mac, sizeof(g), 9);
+	assert_int_equal(recv_frame(b, g, sizeof(g)), PCNET_RX_DELIVERED);
+	assert_int_equal(rmd_status(b, 2), STP | ENP | RMD_PAM);
+	assert_int_equal(rmd_status(b, 0), 0);
+}
+
 static void pcnet_resume_of_a_foreign_region_resets(void **s)
 {
 	struct bench *b = *s;
@@ -535,6 +639,8 @@ int main(void)
 		T(pcnet_init_strt_stop_written_together_only_stop),
 		T(pcnet_random_register_storm_leaves_a_working_chip),
 		T(pcnet_resume_finishes_a_chain_handed_back_halfway),
+		T(pcnet_resume_finishes_a_received_frame_handed_back_halfway),
+		T(pcnet_resume_leaves_a_finished_rx_hand_back_alone),
 		T(pcnet_resume_of_a_foreign_region_resets),
 #undef T
 	};
