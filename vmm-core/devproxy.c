@@ -347,6 +347,22 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 }
 
 /*
+ * A write to the shadow's index register (PCnet's RAP) is posted without
+ * a doorbell: it changes nothing the device does or shows until another
+ * access comes (the shadow's contract: the core answers reads across it),
+ * and that one kicks, or is answered here with the index tracked.  Half
+ * of pcnet32's writes are RAP writes, and each kick is a device wake-up.
+ */
+static bool index_write(struct devproxy *d, unsigned bar, uint64_t offset,
+			unsigned len)
+{
+	struct dp_shadow snap;
+
+	return d->shadow && dp_shadow_load(d->shadow, &snap) &&
+	       dp_shadow_decodes(&snap.index, bar, offset, len);
+}
+
+/*
  * One guest access to BAR @bar at @offset: @data holds @len bytes, little
  * endian, written by the guest or to be filled in for it.
  */
@@ -370,7 +386,10 @@ static void dev_access(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 
 		if (post(d, vcpu, &e)) {
 			STAT_INC(d, posted_writes);
-			kick(d);
+			if (index_write(d, bar, offset, len))
+				STAT_INC(d, quiet_writes);
+			else
+				kick(d);
 			return;
 		}
 		if (vcpu->is_pump)
@@ -1120,5 +1139,6 @@ void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out)
 	out->absent = __atomic_load_n(&d->stats.absent, __ATOMIC_RELAXED);
 	out->shadow_reads = __atomic_load_n(&d->stats.shadow_reads, __ATOMIC_RELAXED);
 	out->shadow_tracked = __atomic_load_n(&d->stats.shadow_tracked, __ATOMIC_RELAXED);
+	out->quiet_writes = __atomic_load_n(&d->stats.quiet_writes, __ATOMIC_RELAXED);
 	out->generation = d->generation;
 }

@@ -244,6 +244,8 @@ check_stats() {
 	# (the default), and dev-pcnet told of each (the late acknowledge).
 	[ "$(stat "$tmp/vmm.counters" device0.shadow_tracked)" -gt 0 ] || die "vmm-core answered no read from dev-pcnet's shadow"
 	[ "$(stat "$tmp/pcnet.counters" requests.shadow_notes)" -gt 0 ] || die "dev-pcnet was told of no CSR0 read answered from its shadow"
+	# Its RAP writes: posted without a doorbell, and the traffic flowed.
+	[ "$(stat "$tmp/vmm.counters" device0.quiet_writes)" -gt 0 ] || die "vmm-core posted no RAP write without a kick"
 	[ "$(stat "$tmp/pcnet.counters" interrupts.asserted)" -gt 0 ] || die "dev-pcnet counted no interrupts"
 	[ "$(stat "$tmp/pcnet.counters" chip.rx.frames)" -ge 200 ] || die "dev-pcnet received fewer than 200 frames"
 	[ "$(stat "$tmp/backend.counters" txq.frames)" -ge 200 ] || die "the back-end sent fewer than 200 frames"
