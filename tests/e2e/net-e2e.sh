@@ -29,8 +29,9 @@
 #   txbench: the guest transmits frames to nobody (tests/guest/scenarios/
 #   txbench.c; NET_E2E_TXBENCH holds its arguments, e.g. "driver=batch
 #   size=1514 frames=20000"); at its "ready" and "done" marks the harness
-#   writes NET_E2E_SNAP.before and .after: the host interface's rx_packets,
-#   each process's utime+stime in clock ticks and, on splitvmm, every
+#   writes NET_E2E_SNAP.before and .after: the time (wall_ns), the host
+#   interface's rx_packets, each process's utime+stime in clock ticks
+#   and, on splitvmm, every
 #   process's live counters (tests/bench/run-table3.sh reads them)
 #
 # NET_E2E_VMM_OPTS, NET_E2E_PCNET_OPTS, NET_E2E_BACKEND_OPTS: more options
@@ -280,8 +281,10 @@ cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 snapshot() {
 	local k pid
 	{
-		# CPU first: the guest spins through its pause, so the
-		# sooner the better (both marks alike, the slack cancels).
+		# CPU first, with the time it was read: the guest spins
+		# through its pause, and the benchmark takes the part of the
+		# window outside the guest's timed part off (one CPU's worth).
+		echo "wall_ns $(date +%s%N)"
 		if [ "$mode" = qemu ]; then
 			for pid in $(pgrep -f -- "$tmp/qemu.marker"); do
 				echo "cpu qemu $(cpu_ticks "$pid")"
