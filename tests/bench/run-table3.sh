@@ -21,10 +21,10 @@
 # OUT (default table3.txt here) gets the rows as TSV under a header.
 #
 # TABLE3_FRAMES_LINUX, TABLE3_FRAMES_BATCH: frames per run (default 3000,
-# 30000); TABLE3_ROWS: the configurations to run (names below);
+# 100000); TABLE3_ROWS: the configurations to run (names below);
 # TABLE3_REPEAT: runs per cell, the median's row printed (default 1);
 # TABLE3_DRIVERS, TABLE3_SIZES: a subset of the cells; TABLE3_QEMU=0: no
-# QEMU row.
+# QEMU row; TABLE3_MARGIN: the carry-on rule's noise margin, in percent.
 # Root and /dev/kvm needed; without them says so and exits 0.
 set -u
 elf=$(realpath "$1") vmm=$(realpath "$2") pcnet=$(realpath "$3") backend=$(realpath "$4")
@@ -59,11 +59,14 @@ fi
 # Each row adds its switch to the rows above it that paid, as the paper's
 # table adds its optimizations: the options it adds to vmm-core (dv),
 # dev-pcnet (dp) and dev-net-backend (db) over the baseline's, where every
-# switch is named off.  A switch whose row is slower in frames/s than the
-# configuration it was added to is left out of the rows below it in that
-# cell (marked * in the table): "none is left in that does not pay".  The
-# last three rows only measure: copy mode undoes zero copy, and the two
-# host paths each replace the TAP; none of them is carried on.
+# switch is named off.  Each switch's row is measured alternately with
+# the configuration kept so far (the reference, not printed), as many
+# times each, so the two medians come from the same minutes (single runs
+# move 15-20% here); a switch whose median is below the reference's by
+# more than TABLE3_MARGIN percent (default 3) is left out of the rows
+# below it in that cell (marked * in the table): "none is left in that
+# does not pay".  The last rows only measure: copy mode undoes zero copy,
+# the host paths each replace the TAP; none of them is carried on.
 # shellcheck disable=SC2206 # a word list on purpose
 rows=(${TABLE3_ROWS:-base posted coalesced rdp shadow combine txpoll spin holdoff copy af-xdp dpdk dpdk-null})
 base_v="--posted-writes off --coalesced-pio off --shadow-reads off --device-spin-ns 0"
@@ -71,6 +74,7 @@ base_p="--spin-ns 0 --tx-combine off --coalesce-rdp off --tx-poll chip"
 base_b="--busy-poll 0 --tx-copy off"
 declare -A what dv dp db host measure_only
 what[base]="baseline: every access waits, doorbells sleep"
+what[ref]="(the configuration kept so far)"
 what[posted]="+1a writes posted (no wait)"; dv[posted]="--posted-writes on"
 what[coalesced]="+1b RAP/BDP as KVM coalesced PIO"; dv[coalesced]="--coalesced-pio on"
 what[rdp]="+1c RDP too, the core's pump forwards"; dp[rdp]="--coalesce-rdp on"
@@ -93,6 +97,11 @@ val() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1"
 cpu() { awk '$1 == "cpu" { s += $3 } END { print s + 0 }' "$1"; }
 delta() { echo $(( $(val "$2.after" "$1") - $(val "$2.before" "$1") )); }
 
+# median_line LINE...: the TSV line with the median frames/s.
+median_line() {
+	printf '%s\n' "$@" | sort -t "$(printf '\t')" -k6,6n |
+		awk -v n=$# 'NR == int((n + 1) / 2)'
+}
 # measure ROW DRIVER SIZE: one TSV line on stdout, the run with the
 # median frames/s of TABLE3_REPEAT (default 1).
 measure() {
@@ -100,8 +109,20 @@ measure() {
 	for _ in $(seq "${TABLE3_REPEAT:-1}"); do
 		lines+=("$(measure_retry "$@")")
 	done
-	printf '%s\n' "${lines[@]}" | sort -t "$(printf '\t')" -k6,6n |
-		awk -v n=${#lines[@]} 'NR == int((n + 1) / 2)'
+	median_line "${lines[@]}"
+}
+# measure_pair ROW DRIVER SIZE: ROW's median line as measure's, then a
+# line "ref FPS": the median of the kept configuration run alternately
+# with it as many times ("-" if every one failed).
+measure_pair() {
+	local lines=() refs=()
+	for _ in $(seq "${TABLE3_REPEAT:-1}"); do
+		lines+=("$(measure_retry "$@")")
+		refs+=("$(measure_retry ref "$2" "$3" | cut -f6)")
+	done
+	median_line "${lines[@]}"
+	printf '%s\n' "${refs[@]}" | grep -v '^-$' | sort -n |
+		awk '{ v[NR] = $1 } END { print "ref", NR ? v[int((NR + 1) / 2)] : "-" }'
 }
 # A run that fails (a loaded machine can stall a guest past its bounds)
 # is tried once more, and its log is kept beside OUT.
@@ -116,10 +137,10 @@ measure_retry() {
 measure1() {
 	local row=$1 drv=$2 size=$3 n snap=$tmp/$1-$2-$3 log=$tmp/$1-$2-$3.log
 	local label
-	if [ "$drv" = linux ]; then n=${TABLE3_FRAMES_LINUX:-3000}; else n=${TABLE3_FRAMES_BATCH:-30000}; fi
+	if [ "$drv" = linux ]; then n=${TABLE3_FRAMES_LINUX:-3000}; else n=${TABLE3_FRAMES_BATCH:-100000}; fi
 	# QEMU's TCG is slow per exit-free access too: fewer frames keep it short.
 	[ "$row" = qemu ] && n=$((n / 3))
-	export NET_E2E_TXBENCH="driver=$drv size=$size frames=$n" NET_E2E_SNAP=$snap
+	export NET_E2E_TXBENCH="driver=$drv size=$size frames=$n pause_ms=250" NET_E2E_SNAP=$snap
 	if [ "$row" = qemu ]; then
 		label="QEMU 7.2 -device pcnet (TCG), TAP"
 		NET_E2E_HOST=tap "$e2e" qemu txbench "$elf" >"$log" 2>&1
@@ -176,18 +197,24 @@ header="row	configuration	driver	size	frames	frames/s	Mbit/s	exits/frame	request
 # shellcheck disable=SC2086 # word lists on purpose
 for drv in ${TABLE3_DRIVERS:-linux batch}; do
 	for size in ${TABLE3_SIZES:-64 1514}; do
-		kept_v=$base_v kept_p=$base_p kept_b=$base_b kept_fps=0
+		kept_v=$base_v kept_p=$base_p kept_b=$base_b
 		for row in "${rows[@]}" $([ "${TABLE3_QEMU:-1}" = 1 ] && echo qemu); do
-			line=$(measure "$row" "$drv" "$size")
-			fps=$(echo "$line" | cut -f6)
-			if [ "$row" != qemu ] && [ -z "${measure_only[$row]:-}" ]; then
-				if [ "$row" = base ] || { [ "$fps" != - ] && [ "$fps" -ge "$kept_fps" ]; }; then
-					kept_v="$kept_v ${dv[$row]:-}" kept_p="$kept_p ${dp[$row]:-}"
-					kept_b="$kept_b ${db[$row]:-}"
-					[ "$fps" != - ] && kept_fps=$fps
-				else
-					line=$(echo "$line" | awk -F'\t' -v OFS='\t' '{ $2 = $2 " *"; print }')
-				fi
+			if [ "$row" = qemu ] || [ "$row" = base ] || [ -n "${measure_only[$row]:-}" ]; then
+				echo "$(measure "$row" "$drv" "$size")" >>"$tmp/table.tsv"
+				continue
+			fi
+			pair=$(measure_pair "$row" "$drv" "$size")
+			line=$(head -n1 <<<"$pair")
+			ref=$(sed -n 's/^ref //p' <<<"$pair")
+			fps=$(cut -f6 <<<"$line")
+			if [ "$fps" != - ] && { [ "$ref" = - ] ||
+			   [ $((fps * 100)) -ge $((ref * (100 - ${TABLE3_MARGIN:-3}))) ]; }; then
+				kept_v="$kept_v ${dv[$row]:-}" kept_p="$kept_p ${dp[$row]:-}"
+				kept_b="$kept_b ${db[$row]:-}"
+				echo "$drv $size: $row $fps frames/s beside $ref without it: kept" >&2
+			else
+				line=$(awk -F'\t' -v OFS='\t' '{ $2 = $2 " *"; print }' <<<"$line")
+				echo "$drv $size: $row $fps frames/s beside $ref without it: left out" >&2
 			fi
 			echo "$line" >>"$tmp/table.tsv"
 		done
@@ -225,7 +252,7 @@ NR == 2 { next }
 }
 END {
 	print "\n(per frame: exits to userspace, requests dev-pcnet served, interrupts raised, host CPU of all three processes)"
-	print "(*: slower than the rows above it, so left out of the rows below; all on: every switch that paid)"
+	print "(*: slower than the configuration kept so far, run alternately with it, so left out below; all on: every switch kept)"
 }
 ' "$out"
 echo "results: $(realpath "$out")"

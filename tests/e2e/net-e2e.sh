@@ -319,6 +319,8 @@ if [ "$scenario" = txbench ]; then
 			done
 		done
 	fi
+	pause_ms=$(sed -n 's/.*pause_ms=\([0-9]*\).*/\1/p' <<<"${NET_E2E_TXBENCH:-}")
+	pause_ms=${pause_ms:-1000}	# txbench.c's default
 	# The console is followed, not polled: a grep and a sleep forked
 	# every 10 ms took a fifth of the device processes' CPU in the timed
 	# part.  tail follows it by inotify, ends with the guest, and the
@@ -330,7 +332,12 @@ if [ "$scenario" = txbench ]; then
 			[[ $line == "txbench: $mark"* ]] && break
 		done
 		[[ ${line:-} == "txbench: $mark"* ]] || die "no 'txbench: $mark' from the guest"
+		seen_ns=$(date +%s%N)
 		if [ $mark = ready ]; then snapshot "$NET_E2E_SNAP.before"; else snapshot "$NET_E2E_SNAP.after"; fi
+		# Taken inside the guest's pause, or the counters hold part
+		# of the timed run.
+		[ $(( ($(date +%s%N) - seen_ns) / 1000000 )) -lt "$pause_ms" ] ||
+			die "the '$mark' snapshot took longer than the guest's pause ($pause_ms ms)"
 	done
 	kill "$follow_pid" 2>/dev/null
 	exec {follow}<&-
