@@ -140,7 +140,7 @@ measure1() {
 	if [ "$drv" = linux ]; then n=${TABLE3_FRAMES_LINUX:-3000}; else n=${TABLE3_FRAMES_BATCH:-100000}; fi
 	# QEMU's TCG is slow per exit-free access too: fewer frames keep it short.
 	[ "$row" = qemu ] && n=$((n / 3))
-	export NET_E2E_TXBENCH="driver=$drv size=$size frames=$n pause_ms=250" NET_E2E_SNAP=$snap
+	export NET_E2E_TXBENCH="driver=$drv size=$size frames=$n pause_ms=500" NET_E2E_SNAP=$snap
 	if [ "$row" = qemu ]; then
 		label="QEMU 7.2 -device pcnet (TCG), TAP"
 		NET_E2E_HOST=tap "$e2e" qemu txbench "$elf" >"$log" 2>&1
