@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dp_msg.h"
@@ -441,23 +442,42 @@ void dp_shadow_store(struct dp_shadow *sh, struct dp_shadow *src)
 	__atomic_store_n(&sh->seq, seq + 1, __ATOMIC_RELEASE);
 }
 
-bool dp_shadow_load(const struct dp_shadow *sh, struct dp_shadow *out)
+/* Words [first, first + n) of @sh into @w, stable under the lock. */
+static bool shadow_read(const struct dp_shadow *sh, size_t first, size_t n,
+			uint32_t *w)
 {
 	const uint32_t *from = (const uint32_t *)sh;
-	uint32_t w[sizeof(*out) / 4];
 	uint32_t seq = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE);
 
 	if (seq & 1)
 		return false;
-	w[0] = seq;
-	for (size_t i = 1; i < sizeof(w) / 4; i++)
-		w[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+	for (size_t i = 0; i < n; i++)
+		w[i] = __atomic_load_n(&from[first + i], __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&sh->seq, __ATOMIC_RELAXED) != seq)
+	return __atomic_load_n(&sh->seq, __ATOMIC_RELAXED) == seq;
+}
+
+bool dp_shadow_load(const struct dp_shadow *sh, struct dp_shadow *out)
+{
+	uint32_t w[sizeof(*out) / 4];
+
+	if (!shadow_read(sh, 0, sizeof(w) / 4, w))
 		return false;
 	memcpy(out, w, sizeof(*out));
 	if (out->nr > DP_SHADOW_REGS)
 		out->nr = DP_SHADOW_REGS;
+	return true;
+}
+
+bool dp_shadow_load_index(const struct dp_shadow *sh,
+			  struct dp_shadow_reg *out)
+{
+	uint32_t w[sizeof(*out) / 4];
+
+	if (!shadow_read(sh, offsetof(struct dp_shadow, index) / 4,
+			 sizeof(w) / 4, w))
+		return false;
+	memcpy(out, w, sizeof(*out));
 	return true;
 }
 

@@ -64,12 +64,15 @@ uint32_t dp_io_shadow_offset(uint32_t nr_vcpus);
  * The shadow's sequence lock (PROTOCOL.md §3.4).  dp_shadow_store():
  * the one writer copies @src into @sh, @src->seq being its own counter
  * (advanced).  dp_shadow_load(): a stable copy of @sh in @out (nr
- * clamped), or false while it is being written.  dp_shadow_find(): the
+ * clamped), or false while it is being written; dp_shadow_load_index()
+ * the same of the index register's entry alone.  dp_shadow_find(): the
  * entry of a snapshot that answers a read of @size at @offset of BAR
  * @bar while the index register holds @index, or NULL.
  */
 void dp_shadow_store(struct dp_shadow *sh, struct dp_shadow *src);
 bool dp_shadow_load(const struct dp_shadow *sh, struct dp_shadow *out);
+bool dp_shadow_load_index(const struct dp_shadow *sh,
+			  struct dp_shadow_reg *out);
 bool dp_shadow_decodes(const struct dp_shadow_reg *r, unsigned bar,
 		       uint64_t offset, unsigned size);
 const struct dp_shadow_reg *dp_shadow_find(const struct dp_shadow *snap,

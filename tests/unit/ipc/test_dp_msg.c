@@ -654,6 +654,35 @@ static void dp_io_header_check_accepts_the_layout_and_refuses_each_change(void *
 #undef IO_BAD
 }
 
+/* The reader sees what the writer stored, whole or not at all. */
+static void dp_shadow_load_sees_a_store_whole_or_not_at_all(void **state)
+{
+	struct dp_shadow sh = { 0 }, src = { 0 }, out;
+	struct dp_shadow_reg idx;
+
+	(void)state;
+	src.nr = DP_SHADOW_REGS + 5;	/* the device's word: clamped */
+	src.index = (struct dp_shadow_reg){
+		.bars = 1, .size = 2, .flags = DP_SHADOW_F_VALID,
+		.offset = 0x12, .index = 88, .value = 0x7f,
+	};
+	src.reg[3].value = 0xbeef;
+	dp_shadow_store(&sh, &src);
+	assert_int_equal(sh.seq % 2, 0);
+	assert_true(dp_shadow_load(&sh, &out));
+	assert_int_equal(out.nr, DP_SHADOW_REGS);
+	assert_int_equal(out.reg[3].value, 0xbeef);
+	assert_memory_equal(&out.index, &src.index, sizeof(src.index));
+	assert_true(dp_shadow_load_index(&sh, &idx));
+	assert_memory_equal(&idx, &src.index, sizeof(idx));
+	assert_true(dp_shadow_decodes(&idx, 0, 0x12, 2));
+	assert_false(dp_shadow_decodes(&idx, 1, 0x12, 2));
+	/* A writer in the middle: odd sequence, no answer from either. */
+	sh.seq++;
+	assert_false(dp_shadow_load(&sh, &out));
+	assert_false(dp_shadow_load_index(&sh, &idx));
+}
+
 static void dp_io_region_rings_attach_where_the_layout_says(void **state)
 {
 	static uint8_t _Alignas(4096) region[8192 * 2];
@@ -709,6 +738,7 @@ int main(void)
 		cmocka_unit_test(dp_io_layout_puts_slots_at_64_and_rings_after_them),
 		cmocka_unit_test(dp_io_header_check_accepts_the_layout_and_refuses_each_change),
 		cmocka_unit_test(dp_io_region_rings_attach_where_the_layout_says),
+		cmocka_unit_test(dp_shadow_load_sees_a_store_whole_or_not_at_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
