@@ -6,8 +6,9 @@
 # dev-net-backend on a TAP in a namespace of its own (tests/e2e/net-e2e.sh
 # makes it), one row per configuration, the switches added one at a time
 # as the paper adds its optimizations, for two guest drivers (pcnet32's
-# pattern at one frame per interrupt; a batching driver) and two frame
-# sizes (64 and 1514 bytes); then the same guest on QEMU's own -device
+# pattern at one frame per interrupt; a batching driver, on a 128- and on
+# a 512-descriptor ring) and two frame sizes (64 and 1514 bytes); then
+# the same guest on QEMU's own -device
 # pcnet with its TAP backend, under TCG and under KVM, and our rows'
 # ratios to each.
 #
@@ -17,15 +18,20 @@
 # while the guest pauses before and after its timed part: userspace exits
 # (vmm-core), requests dev-pcnet served, interrupts it raised, host CPU of
 # all three processes (utime + stime, less one CPU for the part of the
-# window outside the timed part: the guest spinning through its pause).  frames/s and Mbit/s are the
-# guest's own clock, first frame queued to the last descriptor back.
+# window outside the timed part: the guest spinning through its pause),
+# and the share of the CPUs the hypervisor below stole over the window.
+# frames/s and Mbit/s are the guest's own clock, first frame queued to
+# the last descriptor back.
 # OUT (default table3.txt here) gets the rows as TSV under a header.
 #
 # TABLE3_FRAMES_LINUX, TABLE3_FRAMES_BATCH: frames per run (default 3000,
 # 100000); TABLE3_ROWS: the configurations to run (names below);
 # TABLE3_REPEAT: runs per cell, the median's row printed (default 1);
-# TABLE3_DRIVERS, TABLE3_SIZES: a subset of the cells; TABLE3_QEMU=0: no
-# QEMU row; TABLE3_MARGIN: the carry-on rule's noise margin, in percent.
+# TABLE3_DRIVERS (linux, batch, batch512: the batching driver on the
+# chip's largest ring, 512 frames queued), TABLE3_SIZES: a subset of the
+# cells; TABLE3_QEMU=0: no QEMU row; TABLE3_MARGIN: the carry-on rule's
+# noise margin, in percent; TABLE3_STEAL_MAX, TABLE3_STEAL_TRIES: see
+# measure_retry.
 # Root and /dev/kvm needed; without them says so and exits 0.
 set -u
 elf=$(realpath "$1") vmm=$(realpath "$2") pcnet=$(realpath "$3") backend=$(realpath "$4")
@@ -126,14 +132,28 @@ measure_pair() {
 		awk '{ v[NR] = $1 } END { print "ref", NR ? v[int((NR + 1) / 2)] : "-" }'
 }
 # A run that fails (a loaded machine can stall a guest past its bounds)
-# is tried once more, and its log is kept beside OUT.
+# is tried once more, and its log is kept beside OUT.  A run that lost
+# more than TABLE3_STEAL_MAX percent (default 5) of the CPUs to the
+# hypervisor below (steal time: its other guests) measured them more
+# than us: it is run again, up to TABLE3_STEAL_TRIES runs in all
+# (default 3), and the one with the least steal kept.
 measure_retry() {
-	local line
+	local line best tries=1
 	line=$(measure1 "$@")
 	case $line in
 	*$'\t-\t-\t-\t-\t-\t-\t-') line=$(measure1 "$@") ;;
 	esac
-	echo "$line"
+	best=$line
+	while [ "$tries" -lt "${TABLE3_STEAL_TRIES:-3}" ] &&
+	      awk -F'\t' -v m="${TABLE3_STEAL_MAX:-5}" '{ exit !($13 != "-" && $13 > m) }' <<<"$best"; do
+		echo "$1 $2 $3: $(cut -f13 <<<"$best")% of the CPUs stolen by the hypervisor, run again" >&2
+		line=$(measure1 "$@")
+		tries=$((tries + 1))
+		best=$(printf '%s\n%s\n' "$best" "$line" | awk -F'\t' '$13 != "-"' |
+			sort -t "$(printf '\t')" -k13,13g | head -n1)
+		[ -n "$best" ] || best=$line
+	done
+	echo "$best"
 }
 measure1() {
 	local row=$1 drv=$2 size=$3 n snap=$tmp/$1-$2-$3 log=$tmp/$1-$2-$3.log
@@ -144,7 +164,9 @@ measure1() {
 	# wait for a host tick on PVM, ~85 ms each: pcnet32's cells get 100.
 	[ "$row" = qemu ] && n=$((n / 3))
 	[ "$row" = qemu-kvm ] && if [ "$drv" = linux ]; then n=$((n / 30)); else n=$((n / 3)); fi
-	export NET_E2E_TXBENCH="driver=$drv size=$size frames=$n pause_ms=500" NET_E2E_SNAP=$snap
+	local guest="driver=$drv"
+	[ "$drv" = batch512 ] && guest="driver=batch ring=512"
+	export NET_E2E_TXBENCH="$guest size=$size frames=$n pause_ms=500" NET_E2E_SNAP=$snap
 	if [ "$row" = qemu ] || [ "$row" = qemu-kvm ]; then
 		label="QEMU 7.2 -device pcnet (TCG), TAP" accel=tcg
 		[ "$row" = qemu-kvm ] && label="QEMU 7.2 -device pcnet (KVM), TAP" accel=kvm
@@ -159,7 +181,7 @@ measure1() {
 	local fps
 	fps=$(sed -n 's/^bench: txbench-frames-per-s \([0-9]*\)/\1/p' "$log")
 	if [ $st != 0 ] || [ -z "$fps" ] || [ ! -e "$snap.after" ]; then
-		printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\n' "$row" "$label" "$drv" "$size" "$n"
+		printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\n' "$row" "$label" "$drv" "$size" "$n"
 		cp "$log" "$out.$row-$drv-$size.failed.log"
 		echo "$row $drv $size: failed (status $st), log in $out.$row-$drv-$size.failed.log" >&2
 		return
@@ -180,9 +202,13 @@ measure1() {
 		[ "$ticks" -lt 0 ] && ticks=0
 	fi
 	rx=$(delta host_rx "$snap")
+	# Steal over the snapshots' window, as a share of all CPUs.
+	local steal
+	steal=$(delta steal_ticks "$snap")
 	awk -v row="$row" -v label="$label" -v drv="$drv" -v size="$size" -v n="$n" \
 	    -v fps="$fps" -v exits="$exits" -v req="$req" -v irq="$irq" \
-	    -v ticks="$ticks" -v tck="$tck" -v rx="$rx" -v q="$(case $row in qemu*) echo 1 ;; esac)" 'BEGIN {
+	    -v ticks="$ticks" -v tck="$tck" -v rx="$rx" -v q="$(case $row in qemu*) echo 1 ;; esac)" \
+	    -v steal="$steal" -v window_ns="$window_ns" -v ncpu="$(nproc)" 'BEGIN {
 		OFS = "\t"
 		mbit = sprintf("%.1f", fps * size * 8 / 1e6)
 		cpu = sprintf("%.1f", ticks * 1e6 / tck / n)
@@ -190,17 +216,18 @@ measure1() {
 			e = sprintf("%.3f", exits / n); r = sprintf("%.3f", req / n)
 			i = sprintf("%.3f", irq / n)
 		}
-		print row, label, drv, size, n, fps, mbit, e, r, i, cpu, rx
+		st = window_ns > 0 ? sprintf("%.1f", steal * 1e11 / tck / window_ns / ncpu) : "-"
+		print row, label, drv, size, n, fps, mbit, e, r, i, cpu, rx, st
 	}'
 }
 
-header="row	configuration	driver	size	frames	frames/s	Mbit/s	exits/frame	requests/frame	interrupts/frame	cpu_us/frame	host_rx"
+header="row	configuration	driver	size	frames	frames/s	Mbit/s	exits/frame	requests/frame	interrupts/frame	cpu_us/frame	host_rx	steal_pct"
 {
 	echo "# splitvmm table3 $(date -u '+%Y-%m-%dT%H:%MZ') $(nproc) CPUs $(uname -r)$([ -d /sys/module/kvm_pvm ] && echo ' kvm nested on PVM') median of ${TABLE3_REPEAT:-1}"
 	echo "$header"
 } >"$tmp/table.tsv"
 # shellcheck disable=SC2086 # word lists on purpose
-for drv in ${TABLE3_DRIVERS:-linux batch}; do
+for drv in ${TABLE3_DRIVERS:-linux batch batch512}; do
 	for size in ${TABLE3_SIZES:-64 1514}; do
 		kept_v=$base_v kept_p=$base_p kept_b=$base_b
 		for row in "${rows[@]}" $([ "${TABLE3_QEMU:-1}" = 1 ] && echo qemu qemu-kvm); do
@@ -228,37 +255,44 @@ for drv in ${TABLE3_DRIVERS:-linux batch}; do
 done
 cp "$tmp/table.tsv" "$out"
 
-# The printed table: one block per driver and size, QEMU last, and the
-# last of our rows (all on) against it.
+# The printed table: one block per driver and size, QEMU last, and our
+# rows with every switch kept (all on, one per host bypass), the best of
+# ours and the null port against it.
 awk -F'\t' '
 NR == 1 { print; next }
 NR == 2 { next }
 {
 	key = $3 " " $4
 	if (key != last) {
-		best = 0; bestname = ""; nullfps = 0; allon = 0; allname = ""
-		printf "\n%s driver, %s-byte frames (%s frames a run)\n", $3, $4, $5
-		printf "%-46s %9s %8s %8s %8s %8s %9s\n", "", "frames/s", "Mbit/s", "exits", "requests", "irqs", "CPU us"
+		best = 0; bestname = ""; nullfps = 0; nall = 0
+		title = $3 == "batch512" ? "batch driver, 512-descriptor ring" : $3 " driver"
+		printf "\n%s, %s-byte frames (%s frames a run)\n", title, $4, $5
+		printf "%-46s %9s %8s %8s %8s %8s %9s %6s\n", "", "frames/s", "Mbit/s", "exits", "requests", "irqs", "CPU us", "steal"
 		last = key
 	}
-	printf "%-46s %9s %8s %8s %8s %8s %9s\n", $2, $6, $7, $8, $9, $10, $11
+	printf "%-46s %9s %8s %8s %8s %8s %9s %6s\n", $2, $6, $7, $8, $9, $10, $11, $13 == "-" || $13 == "" ? "-" : $13 "%"
 	if ($1 == "qemu" || $1 == "qemu-kvm") {
 		q = $1 == "qemu" ? "QEMU" : "QEMU-KVM"
-		if ($6 > 0 && allon > 0)
-			printf "%-46s %8.2fx\n", "  ours, all on (" allname ") / " q, allon / $6
-		if ($6 > 0 && best > 0 && bestname != allname)
+		isall = 0
+		for (i = 1; i <= nall; i++) {
+			if ($6 > 0 && allfps[i] > 0)
+				printf "%-46s %8.2fx\n", "  ours, all on (" allname[i] ") / " q, allfps[i] / $6
+			if (allname[i] == bestname) isall = 1
+		}
+		if ($6 > 0 && best > 0 && !isall)
 			printf "%-46s %8.2fx\n", "  ours, best (" bestname ") / " q, best / $6
 		if ($6 > 0 && nullfps > 0)
 			printf "%-46s %8.2fx\n", "  ours into a null port / " q, nullfps / $6
 	} else if ($1 == "dpdk-null") {
 		if ($6 != "-") nullfps = $6
 	} else {
-		allon = $6; allname = $1
+		if ($2 ~ /\(all on\)/) { nall++; allname[nall] = $1; allfps[nall] = $6 + 0 }
 		if ($6 != "-" && $6 + 0 > best) { best = $6; bestname = $1 }
 	}
 }
 END {
-	print "\n(per frame: exits to userspace, requests dev-pcnet served, interrupts raised, host CPU of all three processes)"
+	print "\n(per frame: exits to userspace, requests dev-pcnet served, interrupts raised, host CPU of all three processes;"
+	print " steal: the share of all CPUs the hypervisor below gave its other guests during the run)"
 	print "(*: slower than the configuration kept so far, run alternately with it, so left out below; all on: every switch kept)"
 	if (kvm_pvm)
 		print "(QEMU-KVM raises its interrupts with KVM_IRQ_LINE, which on PVM waits for a host tick, ~85 ms: its pcnet32 cells measure that, not QEMU)"

@@ -30,7 +30,8 @@
 #   txbench: the guest transmits frames to nobody (tests/guest/scenarios/
 #   txbench.c; NET_E2E_TXBENCH holds its arguments, e.g. "driver=batch
 #   size=1514 frames=20000"); at its "ready" and "done" marks the harness
-#   writes NET_E2E_SNAP.before and .after: the time (wall_ns), the host
+#   writes NET_E2E_SNAP.before and .after: the time (wall_ns), the host's
+#   steal time (steal_ticks), the host
 #   interface's rx_packets, each process's utime+stime in clock ticks
 #   and, on splitvmm, every
 #   process's live counters (tests/bench/run-table3.sh reads them)
@@ -294,6 +295,10 @@ snapshot() {
 		# through its pause, and the benchmark takes the part of the
 		# window outside the guest's timed part off (one CPU's worth).
 		echo "wall_ns $(date +%s%N)"
+		# Time the hypervisor below gave other guests while ours
+		# wanted the CPU (/proc/stat's steal, all CPUs): a run that
+		# lost much of its window to it measured the neighbours.
+		awk '$1 == "cpu" { print "steal_ticks", $9 }' /proc/stat
 		if [ "$mode" = qemu ]; then
 			for pid in $(pgrep -f -- "$tmp/qemu.marker"); do
 				echo "cpu qemu $(cpu_ticks "$pid")"

@@ -8,7 +8,7 @@
 #include "net.h"
 
 #define LOG_TX		4		/* pcnet32: 16 TX, 32 RX descriptors */
-#define LOG_TX_MAX	7		/* net_set_tx_ring() */
+#define LOG_TX_MAX	9		/* net_set_tx_ring() */
 #define LOG_RX		5
 #define TX_MAX		(1u << LOG_TX_MAX)
 #define RX_SIZE		(1u << LOG_RX)

@@ -3,7 +3,7 @@
  * Bulk transmit for the Table 3 benchmark (tests/bench/run-table3.sh):
  *
  *   test=txbench ip=A peer=B [driver=linux|batch] [size=S] [frames=N]
- *                [pause_ms=P]
+ *                [pause_ms=P] [ring=R]
  *
  * N frames of S bytes (60..1514, no FCS) to a unicast address nobody on
  * the host owns (the host's interface counts and drops them: no replies
@@ -13,10 +13,11 @@
  *       frame, CSR0 = IENA | TDMD, wait for the interrupt, handle it
  *       (read CSR0, acknowledge, reclaim, IENA again), then the next.
  *   driver=batch: a batching driver (NetBSD pcn(4)'s way: 128 frames
- *       queued at most): CSR5 TOKINTD | LTINTEN, a 128-descriptor ring,
- *       fill every free descriptor, LTINT on the last, one TDMD per
- *       batch; refills when half the ring came back, read from the
- *       descriptors; the one interrupt per batch is handled as above.
+ *       queued at most): CSR5 TOKINTD | LTINTEN, a 128-descriptor ring
+ *       (ring=R: R of 16 to 512), fill every free descriptor, LTINT on
+ *       the last, one TDMD per batch; refills when half the ring came
+ *       back, read from the descriptors; the one interrupt per batch is
+ *       handled as above.
  *
  * The timed part prints nothing (the console is port I/O too): "txbench:
  * ready" before it and "txbench: finished" after it are each followed by P ms
@@ -99,6 +100,8 @@ void scenario_txbench(void)
 {
 	uint64_t frames = param_u64("frames", 10000), size = param_u64("size", 1514);
 	uint64_t pause_ms = param_u64("pause_ms", 1000), t0, us, end;
+	uint64_t ring = param_u64("ring", 128);
+	unsigned int ring_log = 4;
 	const char *drv = param("driver");
 	static uint8_t f[NET_MAX_FRAME];
 	bool batch;
@@ -111,6 +114,10 @@ void scenario_txbench(void)
 	batch = !strcmp(drv, "batch");
 	if (!batch && strcmp(drv, "linux"))
 		fail(EXIT_USAGE, "driver=linux or driver=batch");
+	while (ring_log < 9 && (1ull << ring_log) < ring)
+		ring_log++;
+	if ((1ull << ring_log) != ring || (param("ring") && !batch))
+		fail(EXIT_USAGE, "ring=16|32|64|128|256|512, for driver=batch only");
 	if (size < 60 || size > NET_MAX_FRAME || !frames)
 		fail(EXIT_USAGE, "size must be 60..%u, frames at least 1",
 		     NET_MAX_FRAME);
@@ -118,13 +125,15 @@ void scenario_txbench(void)
 		fail(EXIT_USAGE, "%s needs ip=A.B.C.D and peer=A.B.C.D", test_name);
 	time_init();
 	/* NetBSD's pcn(4) keeps up to 128 frames queued (PCN_TXQUEUELEN),
-	 * pcnet32 16 (its default ring). */
+	 * pcnet32 16 (its default ring); ring= takes the batching driver
+	 * up to the chip's largest, 512 (pcnet32's ethtool -G maximum). */
 	if (batch)
-		net_set_tx_ring(7);
+		net_set_tx_ring(ring_log);
 	net_open(&n, ip, peer);
 	build(f, (uint32_t)size, &n, 0);
-	printf("txbench: ready driver=%s size=%llu frames=%llu\n", drv,
-	       (unsigned long long)size, (unsigned long long)frames);
+	printf("txbench: ready driver=%s size=%llu frames=%llu ring=%u\n", drv,
+	       (unsigned long long)size, (unsigned long long)frames,
+	       net_tx_ring_size(&n));
 	udelay(pause_ms * 1000);
 	t0 = rdtsc();
 	if (batch)
