@@ -97,14 +97,6 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#endif
-}
 
 static const char *msg_name(unsigned type)
 {
@@ -1034,7 +1026,7 @@ int devsrv_run(struct devsrv *s)
 		}
 		now = ipc_now_ns();
 		if (now - idle_since < s->spin_ns) {
-			cpu_relax();
+			ipc_spin_yield();	/* the back-end may share the CPU */
 			continue;
 		}
 		st = sleep_on_fds(s);

@@ -52,7 +52,8 @@ struct devsrv_ops {
 struct devsrv_config {
 	const char *sock_path;		/* vmm-core's --device-sock */
 	int connect_timeout_ms;		/* retry connect() this long; 0: once */
-	uint64_t spin_ns;		/* poll the rings this long before sleeping */
+	uint64_t spin_ns;		/* poll the rings this long before sleeping,
+					 * yielding the CPU between looks */
 	struct dp_hello hello;		/* hdr is filled in by devsrv */
 };
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,15 +25,9 @@ uint64_t ipc_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static inline void cpu_relax(void)
+void ipc_spin_yield(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
+	sched_yield();
 }
 
 int ipc_eventfd_signal(int fd)
@@ -109,7 +104,7 @@ enum ipc_wait_result ipc_doorbell_wait(const struct ipc_doorbell *db,
 		for (unsigned i = 1;; i++) {
 			if (ready(opaque))
 				return IPC_WAIT_READY;
-			cpu_relax();
+			ipc_spin_yield();
 			if (!(i & 15) && ipc_now_ns() - start >= spin_ns)
 				break;
 		}

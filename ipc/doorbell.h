@@ -45,6 +45,14 @@ enum ipc_wait_result ipc_doorbell_wait(const struct ipc_doorbell *db,
 				       ipc_ready_fn *ready, void *opaque,
 				       uint64_t spin_ns, int timeout_ms);
 
+/*
+ * One look's pause while spinning: any other runnable thread on this CPU
+ * runs first (a spinner that shares its CPU with the peer it waits for
+ * must not keep that peer off it for a time slice), and with none the
+ * call comes straight back.
+ */
+void ipc_spin_yield(void);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t ipc_now_ns(void);
 
