@@ -1127,9 +1127,9 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 		return -ENOTCONN;
 	if (busy && queue_usable(tx))
 		tx->more = true;
-	/* Kicks are asked for again only when about to sleep. */
 	if (busy)
 		ipc_spin_yield();	/* dev-pcnet may share the CPU */
+	/* Kicks are asked for again only when about to sleep. */
 	if (tx->more || rx->more || busy || arm_kicks(vb))
 		timeout_ms = 0;
 	if (timeout_ms &&

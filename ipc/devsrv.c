@@ -97,7 +97,6 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-
 static const char *msg_name(unsigned type)
 {
 	static const char *const names[] = {
