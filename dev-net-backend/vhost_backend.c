@@ -1127,8 +1127,6 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 		return -ENOTCONN;
 	if (busy && queue_usable(tx))
 		tx->more = true;
-	if (busy)
-		ipc_spin_yield();	/* dev-pcnet may share the CPU */
 	/* Kicks are asked for again only when about to sleep. */
 	if (tx->more || rx->more || busy || arm_kicks(vb))
 		timeout_ms = 0;
@@ -1246,6 +1244,8 @@ data:
 	}
 	if (moved)
 		vb->last_work_ns = now_ns();
+	else if (busy)
+		ipc_spin_yield();	/* an idle look: dev-pcnet may share the CPU */
 	return 0;
 }
 

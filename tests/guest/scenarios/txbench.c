@@ -101,7 +101,7 @@ void scenario_txbench(void)
 	uint64_t frames = param_u64("frames", 10000), size = param_u64("size", 1514);
 	uint64_t pause_ms = param_u64("pause_ms", 1000), t0, us, end;
 	uint64_t ring = param_u64("ring", 128);
-	unsigned int ring_log = 4;
+	unsigned int ring_log;
 	const char *drv = param("driver");
 	static uint8_t f[NET_MAX_FRAME];
 	bool batch;
@@ -114,10 +114,9 @@ void scenario_txbench(void)
 	batch = !strcmp(drv, "batch");
 	if (!batch && strcmp(drv, "linux"))
 		fail(EXIT_USAGE, "driver=linux or driver=batch");
-	while (ring_log < 9 && (1ull << ring_log) < ring)
-		ring_log++;
-	if ((1ull << ring_log) != ring || (param("ring") && !batch))
+	if (ring < 16 || ring > 512 || (ring & (ring - 1)) || (param("ring") && !batch))
 		fail(EXIT_USAGE, "ring=16|32|64|128|256|512, for driver=batch only");
+	ring_log = (unsigned int)__builtin_ctzll(ring);
 	if (size < 60 || size > NET_MAX_FRAME || !frames)
 		fail(EXIT_USAGE, "size must be 60..%u, frames at least 1",
 		     NET_MAX_FRAME);
