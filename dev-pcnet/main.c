@@ -286,11 +286,34 @@ static void srv_shadow_read(void *opaque, unsigned bar, uint64_t offset,
 	pcnet_shadow_note(d->dev, value, token);
 }
 
+/* While devsrv spins: the back-end's used rings, looked at, not called. */
+static unsigned srv_poll(void *opaque)
+{
+	struct dev_pcnet *d = opaque;
+	unsigned n;
+
+	if (!d->fe)
+		return 0;
+	n = vfe_poll(d->fe);
+	if (n)
+		timer_rearm(d);
+	return n;
+}
+
+static bool srv_before_sleep(void *opaque)
+{
+	struct dev_pcnet *d = opaque;
+
+	return d->fe && vfe_before_sleep(d->fe);
+}
+
 static const struct devsrv_ops srv_ops = {
 	.read = srv_read,
 	.write = srv_write,
 	.attached = srv_attached,
 	.shadow_read = srv_shadow_read,
+	.poll = srv_poll,
+	.before_sleep = srv_before_sleep,
 };
 
 static void on_signal(int sig)

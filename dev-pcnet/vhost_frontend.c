@@ -157,6 +157,7 @@ struct vfe {
 	unsigned int backoff_ms;
 	bool ready;		/* set up: frames flow */
 	bool broken;		/* drop the connection at the next sync */
+	bool polling;		/* calls off: vfe_poll() looks instead */
 	bool reply_ack;
 	bool proto;		/* VHOST_USER_F_PROTOCOL_FEATURES acked */
 	uint64_t features;
@@ -407,6 +408,7 @@ static void fe_disconnect(struct vfe *fe, const char *why)
 	}
 	fe->ready = false;
 	fe->broken = false;
+	fe->polling = false;
 	fe_forget_rx(fe);
 	/* Gone with the back-end, on the wire or not: hand them back. */
 	for (unsigned int i = 0; i < TX_TOKENS; i++) {
@@ -608,12 +610,14 @@ static void rx_frame(struct vfe *fe)
 	rx_passed(fe, head);
 }
 
-static void rx_reap(struct vfe *fe)
+static unsigned int rx_reap(struct vfe *fe)
 {
+	unsigned int n = 0;
 	struct rx_chain *c;
 	uint32_t len;
 
 	while ((c = virtq_drv_get_used(&fe->q[Q_RX], &len))) {
+		n++;
 		c->posted = false;
 		if (c->bounce) {
 			fe->bposted--;
@@ -645,6 +649,7 @@ static void rx_reap(struct vfe *fe)
 	}
 	if (virtq_drv_broken(&fe->q[Q_RX]))
 		fe->broken = true;
+	return n;
 }
 
 static bool rx_post_bounce(struct vfe *fe)
@@ -854,14 +859,16 @@ full:
 	return PCNET_TX_DROPPED;
 }
 
-static void tx_reap(struct vfe *fe)
+static unsigned int tx_reap(struct vfe *fe)
 {
+	unsigned int n = 0;
 	struct tx_tok *t;
 	uint32_t len;
 
 	while ((t = virtq_drv_get_used(&fe->q[Q_TX], &len))) {
 		uint32_t seq = t->seq;
 
+		n++;
 		tok_put(fe, t);
 		fe->stats.tx_used++;
 		fe->tx_progress_ns = mono_ns();
@@ -869,6 +876,7 @@ static void tx_reap(struct vfe *fe)
 	}
 	if (virtq_drv_broken(&fe->q[Q_TX]))
 		fe->broken = true;
+	return n;
 }
 
 static void on_call(void *opaque, int fd)
@@ -883,6 +891,39 @@ static void on_call(void *opaque, int fd)
 	else
 		rx_reap(fe);
 	vfe_sync(fe);
+}
+
+unsigned int vfe_poll(struct vfe *fe)
+{
+	unsigned int n;
+
+	if (!fe->ready || !fe->dev)
+		return 0;
+	if (!fe->polling) {
+		/* The back-end's calls would only wake a loop that is awake. */
+		for (unsigned int q = 0; q < NR_Q; q++)
+			virtq_drv_disable_cb(&fe->q[q]);
+		fe->polling = true;
+	}
+	n = tx_reap(fe) + rx_reap(fe);
+	if (n || fe->broken)
+		vfe_sync(fe);
+	return n;
+}
+
+bool vfe_before_sleep(struct vfe *fe)
+{
+	bool more = false;
+
+	if (!fe->polling)
+		return false;
+	fe->polling = false;
+	if (!fe->ready)
+		return false;
+	/* Both turned on before either is looked at: none is missed. */
+	for (unsigned int q = 0; q < NR_Q; q++)
+		more |= virtq_drv_enable_cb(&fe->q[q]);
+	return more;
 }
 
 /* ---- wiring ---------------------------------------------------------- */

@@ -50,6 +50,14 @@ enum pcnet_tx_result vfe_tx(struct vfe *fe, const struct pcnet_seg *seg,
  */
 void vfe_sync(struct vfe *fe);
 
+/*
+ * Busy polling (devsrv_ops.poll and .before_sleep): vfe_poll() turns the
+ * back-end's calls off and collects what it used; vfe_before_sleep() turns
+ * them on again, true if buffers were used meanwhile (poll again).
+ */
+unsigned int vfe_poll(struct vfe *fe);
+bool vfe_before_sleep(struct vfe *fe);
+
 void vfe_get_stats(const struct vfe *fe, struct vfe_stats *out);
 bool vfe_connected(const struct vfe *fe);
 

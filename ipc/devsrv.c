@@ -2,8 +2,9 @@
 /*
  * The device side of the device protocol (devsrv.h, proto/NOTES).  Set-up
  * is a straight line of messages; serving is one loop that drains the
- * posted rings, answers the slots, spins for a while and then sleeps in
- * poll() with the kick doorbell armed.
+ * posted rings, answers the slots, spins for a while (polling the device's
+ * own sources too, devsrv_ops.poll) and then sleeps in poll() with the
+ * kick doorbell armed.
  *
  * Everything that comes from the core (messages, the I/O region) is
  * checked before it is used: a core is trusted to run the guest, not to be
@@ -986,6 +987,12 @@ static enum run_state poll_fds(struct devsrv *s, int timeout_ms)
 	return st;
 }
 
+/* The device's own sources, while the loop spins (devsrv_ops.poll). */
+static unsigned poll_device(struct devsrv *s)
+{
+	return s->spin_ns && s->ops->poll ? s->ops->poll(s->opaque) : 0;
+}
+
 /* Arms the kick doorbell, re-checks for work, and sleeps. */
 static enum run_state sleep_on_fds(struct devsrv *s)
 {
@@ -995,7 +1002,9 @@ static enum run_state sleep_on_fds(struct devsrv *s)
 	/* Pairs with the core's fence between publishing work and reading
 	 * the flag: one of the two sides sees the other. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (has_work(s) || __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+	if (has_work(s) || __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) ||
+	    (s->spin_ns && s->ops->before_sleep &&
+	     s->ops->before_sleep(s->opaque))) {
 		__atomic_store_n(&s->hdr->device_need_kick, 0, __ATOMIC_RELAXED);
 		return RUN_ON;
 	}
@@ -1014,7 +1023,7 @@ int devsrv_run(struct devsrv *s)
 			st = RUN_STOP;
 			break;
 		}
-		if (drain_rings(s) + serve_slots(s)) {
+		if (drain_rings(s) + serve_slots(s) + poll_device(s)) {
 			now = idle_since = ipc_now_ns();
 			/* Busy for long: the socket still gets looked at. */
 			if (now - last_poll >= DEVSRV_POLL_EVERY_NS) {

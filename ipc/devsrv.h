@@ -47,6 +47,17 @@ struct devsrv_ops {
 	 */
 	void (*shadow_read)(void *opaque, unsigned bar, uint64_t offset,
 			    unsigned size, uint32_t value, uint32_t token);
+	/*
+	 * Optional, for work sources of the device's own in shared memory
+	 * (a virtqueue's used ring), looked at only with spin_ns > 0:
+	 * @poll at every turn of the serving loop, returning how much it
+	 * did (not 0 keeps the loop busy), so the device may turn those
+	 * sources' notifications off while the loop spins; @before_sleep
+	 * just before the loop sleeps, to turn them on again, returning
+	 * true if work came meanwhile (the loop goes on instead).
+	 */
+	unsigned (*poll)(void *opaque);
+	bool (*before_sleep)(void *opaque);
 };
 
 struct devsrv_config {

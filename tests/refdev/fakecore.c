@@ -5,7 +5,8 @@
  * guest cannot reach: ring wrap-around, program order of posted writes
  * against reads, refused accesses and messages, a broken ring, a corrupt
  * I/O region, hang-up, SIGTERM, and restarts that find posted writes and
- * a request in flight left by the process before.
+ * a request in flight left by the process before, and a device's own
+ * work source polled only while it spins (devsrv_ops.poll).
  *
  * Prints "ok  ..." or "FAIL ..." per check; exit 0 only if none failed.
  */
@@ -51,8 +52,12 @@ struct core {
 	uint32_t seq;
 	uint64_t features;		/* granted in WELCOME */
 	struct dp_shadow *shadow;
+	const char *spin_ns;		/* refdev --spin-ns, NULL: its default */
 	int fails;
 };
+
+/* refdev --mailbox: two words of guest RAM the device polls. */
+#define MAILBOX_GPA	0x8000u
 
 static void check(struct core *c, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -209,7 +214,13 @@ static void spawn(struct core *c)
 		die("fork");
 	if (!c->pid) {
 		dup2(c->err_fd, 2);
-		execl(c->refdev, "refdev", "--connect", c->path, (char *)NULL);
+		if (c->spin_ns)
+			execl(c->refdev, "refdev", "--connect", c->path,
+			      "--mailbox", "0x8000", "--spin-ns", c->spin_ns,
+			      (char *)NULL);
+		else
+			execl(c->refdev, "refdev", "--connect", c->path,
+			      (char *)NULL);
 		_exit(127);
 	}
 }
@@ -579,6 +590,79 @@ static void session3(struct core *c)
 	hang_up(c);
 }
 
+static uint32_t *mailbox_word(struct core *c, unsigned i)
+{
+	return (uint32_t *)(c->ram + MAILBOX_GPA) + i;
+}
+
+/* The mailbox's answer, or 0 if none came within @ms. */
+static uint32_t mailbox_answer(struct core *c, int ms)
+{
+	uint64_t dl = now_ms() + (uint64_t)ms;
+	uint32_t v;
+
+	while (!(v = __atomic_load_n(mailbox_word(c, 1), __ATOMIC_ACQUIRE)) &&
+	       now_ms() < dl)
+		sleep_ms(1);
+	return v;
+}
+
+static void mailbox_post(struct core *c, uint32_t v)
+{
+	__atomic_store_n(mailbox_word(c, 1), 0, __ATOMIC_RELAXED);
+	__atomic_store_n(mailbox_word(c, 0), v, __ATOMIC_RELEASE);
+}
+
+/*
+ * devsrv_ops.poll: a spinning loop looks at the device's own sources with
+ * no kick; a sleeping one does not (it sleeps), nor one that never spins.
+ */
+static void session4(struct core *c)
+{
+	uint64_t dl;
+
+	c->spin_ns = "2000000000";	/* 2 s: spinning through the check */
+	check(c, attach(c, 7) == DP_MSG_READY, "gen 7, spinning: READY");
+	posted(c, REFDEV_SCRATCH, 7);	/* work: the loop spins from here */
+	mailbox_post(c, 0x1111);
+	check(c, mailbox_answer(c, 1000) == 0x1111 &&
+	      !__atomic_load_n(mailbox_word(c, 0), __ATOMIC_ACQUIRE),
+	      "gen 7: a spinning device polls its own source, no kick");
+	kill(c->pid, SIGKILL);
+	reap(c, WAIT_MS);
+	hang_up(c);
+
+	c->spin_ns = "100000";		/* 100 us, then asleep */
+	ipc_eventfd_drain(c->fds[DP_FD_KICK]);	/* no wake-up left over */
+	check(c, attach(c, 8) == DP_MSG_READY, "gen 8, short spin: READY");
+	dl = now_ms() + WAIT_MS;
+	while (!__atomic_load_n(&c->hdr->device_need_kick, __ATOMIC_ACQUIRE) &&
+	       now_ms() < dl)
+		sleep_ms(1);
+	sleep_ms(20);
+	mailbox_post(c, 0x2222);
+	check(c, __atomic_load_n(&c->hdr->device_need_kick, __ATOMIC_ACQUIRE) &&
+	      !mailbox_answer(c, 200),
+	      "gen 8: asleep (need-kick set), the device does not poll");
+	posted(c, REFDEV_SCRATCH, 8);
+	check(c, mailbox_answer(c, 1000) == 0x2222,
+	      "gen 8: woken by a kick, it polls again");
+	kill(c->pid, SIGKILL);
+	reap(c, WAIT_MS);
+	hang_up(c);
+
+	c->spin_ns = "0";		/* doorbells sleep: no polling at all */
+	check(c, attach(c, 9) == DP_MSG_READY, "gen 9, no spin: READY");
+	mailbox_post(c, 0x3333);
+	posted(c, REFDEV_SCRATCH, 9);
+	check(c, rd(c, REFDEV_SCRATCH) == 9 && !mailbox_answer(c, 200),
+	      "gen 9: with --spin-ns 0 the device's poll is never called");
+	kill(c->pid, SIGKILL);
+	reap(c, WAIT_MS);
+	hang_up(c);
+	c->spin_ns = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct core c = { .lsock = -1, .conn = -1, .pid = -1 };
@@ -605,6 +689,7 @@ int main(int argc, char **argv)
 	session1(&c);
 	session2(&c);
 	session3(&c);
+	session4(&c);
 	unlink(c.path);
 	printf("%d failed\n", c.fails);
 	return c.fails ? 1 : 0;

@@ -2,10 +2,14 @@
 /*
  * refdev: the reference out-of-process device (register map in refdev.h).
  *
- *   refdev --connect PATH [--spin-ns N] [--coalesce-go]
+ *   refdev --connect PATH [--spin-ns N] [--coalesce-go] [--mailbox GPA]
  *
  * --coalesce-go declares DMA_GO coalescable (HELLO coalesce_off/len): the
  * core may deliver it late, within its pump's bound (PROTOCOL.md).
+ * --mailbox: two 32-bit words in guest RAM at GPA, a work source of the
+ * device's own (as a virtqueue is dev-pcnet's), looked at only through
+ * devsrv_ops.poll while devsrv spins: a value in the first word is moved
+ * to the second, the first cleared.
  *
  * It exists to exercise ipc/devsrv.c and vmm-core's device proxy from a
  * test guest: posted writes against synchronous reads, DMA into guest RAM
@@ -41,6 +45,8 @@ struct refdev {
 	struct refdev_state *st;
 	struct devsrv *srv;
 	bool resumed;
+	bool mailbox;
+	uint64_t mailbox_gpa;
 };
 
 static struct devsrv *volatile stop_target;	/* for the signal handler */
@@ -145,10 +151,37 @@ static void rd_attached(void *opaque, void *state, size_t state_size,
 	}
 }
 
+static uint32_t *mailbox(struct refdev *d)
+{
+	if (!d->mailbox)
+		return NULL;
+	return guest_mem_ptr(devsrv_guest_mem(d->srv), d->mailbox_gpa, 8);
+}
+
+static unsigned rd_poll(void *opaque)
+{
+	uint32_t *m = mailbox(opaque), v;
+
+	if (!m || !(v = __atomic_load_n(&m[0], __ATOMIC_ACQUIRE)))
+		return 0;
+	__atomic_store_n(&m[0], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&m[1], v, __ATOMIC_RELEASE);
+	return 1;
+}
+
+static bool rd_before_sleep(void *opaque)
+{
+	uint32_t *m = mailbox(opaque);
+
+	return m && __atomic_load_n(&m[0], __ATOMIC_ACQUIRE);
+}
+
 static const struct devsrv_ops refdev_ops = {
 	.read = rd_read,
 	.write = rd_write,
 	.attached = rd_attached,
+	.poll = rd_poll,
+	.before_sleep = rd_before_sleep,
 };
 
 static void on_signal(int sig)
@@ -158,13 +191,16 @@ static void on_signal(int sig)
 		devsrv_stop(stop_target);
 }
 
+#define USAGE "usage: refdev --connect PATH [--spin-ns N] [--coalesce-go] [--mailbox GPA]\n"
+
 static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
-		      bool *coalesce_go)
+		      bool *coalesce_go, struct refdev *d)
 {
 	static const struct option opts[] = {
 		{ "connect", required_argument, NULL, 'c' },
 		{ "spin-ns", required_argument, NULL, 's' },
 		{ "coalesce-go", no_argument, NULL, 'g' },
+		{ "mailbox", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -178,6 +214,17 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 		case 'g':
 			*coalesce_go = true;
 			break;
+		case 'm':
+			errno = 0;
+			d->mailbox_gpa = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    d->mailbox_gpa % 4) {
+				fprintf(stderr, "refdev: --mailbox: '%s' is not an aligned address\n",
+					optarg);
+				return -1;
+			}
+			d->mailbox = true;
+			break;
 		case 's':
 			errno = 0;
 			cfg->spin_ns = strtoull(optarg, &end, 0);
@@ -188,12 +235,12 @@ static int parse_args(int argc, char **argv, struct devsrv_config *cfg,
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: refdev --connect PATH [--spin-ns N] [--coalesce-go]\n");
+			fputs(USAGE, stderr);
 			return -1;
 		}
 	}
 	if (optind != argc || !cfg->sock_path) {
-		fprintf(stderr, "usage: refdev --connect PATH [--spin-ns N] [--coalesce-go]\n");
+		fputs(USAGE, stderr);
 		return -1;
 	}
 	return 0;
@@ -241,7 +288,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
-	if (parse_args(argc, argv, &cfg, &coalesce_go))
+	if (parse_args(argc, argv, &cfg, &coalesce_go, &d))
 		return 1;
 	describe(&cfg.hello, coalesce_go);
 	if (devsrv_connect(&d.srv, &cfg, &refdev_ops, &d, err, sizeof(err))) {
