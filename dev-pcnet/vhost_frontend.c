@@ -268,6 +268,8 @@ static int fe_queue_setup(struct vfe *fe, unsigned int q)
 	if (rc)
 		return rc;
 	fe->q_live[q] = true;
+	if (fe->polling)	/* a queue started afresh while the loop spins */
+		virtq_drv_disable_cb(&fe->q[q]);
 	a.desc_user_addr = (uintptr_t)desc;
 	a.avail_user_addr = (uintptr_t)avail;
 	a.used_user_addr = (uintptr_t)used;
