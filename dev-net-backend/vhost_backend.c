@@ -54,6 +54,7 @@
 #define ETH_HDR_LEN		14
 #define VB_MAX_CHAINS		(HOST_BURST + HOST_MAX_IOV)
 #define VB_POLL_NOFD_MS		1	/* a ring without kick fd is polled */
+#define VB_BUSY_FDS_NS		20000	/* --busy-poll: the fds this often */
 #define VB_MSG_TIMEOUT_MS	5000	/* default msg_timeout_ms */
 #define VB_PARTIAL_POLL_MS	10	/* re-look at a message in the making */
 
@@ -90,6 +91,7 @@ struct vhost_backend {
 	bool rx_wait;			/* too few rx buffers: wait for a kick */
 	uint64_t partial_since;		/* a message began arriving; 0: none */
 	uint64_t last_work_ns;
+	uint64_t fds_looked_ns;		/* last poll() while busy-polling */
 	/* --tx-copy on: the transmit queue's copy buffer, VB_TX_FRAME_MAX
 	 * bytes (MQ off: one transmit queue); NULL in zero copy. */
 	uint8_t *tx_buf;
@@ -1176,9 +1178,20 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 					.events = POLLIN };
 		i_host = n++;
 	}
-	rc = poll(p, (nfds_t)n, timeout_ms);
-	if (rc < 0)
-		return errno == EINTR ? -EINTR : -errno;
+	if (busy && !timeout_ms && !vb->partial_since &&
+	    now_ns() - vb->fds_looked_ns < VB_BUSY_FDS_NS) {
+		/* Busy-polling, kicks off: the socket and the host's receive
+		 * side can wait a few us; a poll() a burst is a syscall for
+		 * nothing. */
+		for (int i = 0; i < n; i++)
+			p[i].revents = 0;
+	} else {
+		if (busy)
+			vb->fds_looked_ns = now_ns();
+		rc = poll(p, (nfds_t)n, timeout_ms);
+		if (rc < 0)
+			return errno == EINTR ? -EINTR : -errno;
+	}
 
 	if (p[i_sock].revents || vb->partial_since) {
 		if (!(p[i_sock].revents & (POLLHUP | POLLERR)) &&
