@@ -1121,8 +1121,9 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 	struct vb_queue *tx = &vb->q[VB_TXQ], *rx = &vb->q[VB_RXQ];
 	struct pollfd p[4];
 	int i_sock = -1, i_tx = -1, i_rx = -1, i_host = -1, n = 0, rc;
+	uint64_t now = now_ns();
 	bool busy = vb->cfg.busy_poll_ns &&
-		    now_ns() - vb->last_work_ns < vb->cfg.busy_poll_ns;
+		    now - vb->last_work_ns < vb->cfg.busy_poll_ns;
 	unsigned moved = 0;
 
 	if (vb->sock < 0)
@@ -1179,7 +1180,7 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 		i_host = n++;
 	}
 	if (busy && !timeout_ms && !vb->partial_since &&
-	    now_ns() - vb->fds_looked_ns < VB_BUSY_FDS_NS) {
+	    now - vb->fds_looked_ns < VB_BUSY_FDS_NS) {
 		/* Busy-polling, kicks off: the socket and the host's receive
 		 * side can wait a few us; a poll() a burst is a syscall for
 		 * nothing. */
@@ -1187,7 +1188,7 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 			p[i].revents = 0;
 	} else {
 		if (busy)
-			vb->fds_looked_ns = now_ns();
+			vb->fds_looked_ns = now;
 		rc = poll(p, (nfds_t)n, timeout_ms);
 		if (rc < 0)
 			return errno == EINTR ? -EINTR : -errno;
@@ -1196,8 +1197,7 @@ int vb_poll(struct vhost_backend *vb, int timeout_ms)
 	if (p[i_sock].revents || vb->partial_since) {
 		if (!(p[i_sock].revents & (POLLHUP | POLLERR)) &&
 		    !msg_complete(vb)) {
-			uint64_t now = now_ns();
-
+			now = now_ns();		/* poll() may have slept */
 			if (!vb->partial_since)
 				vb->partial_since = now;
 			else if (now - vb->partial_since >=

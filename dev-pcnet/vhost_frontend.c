@@ -873,9 +873,10 @@ static unsigned int tx_reap(struct vfe *fe)
 		n++;
 		tok_put(fe, t);
 		fe->stats.tx_used++;
-		fe->tx_progress_ns = mono_ns();
 		pcnet_tx_complete(fe->dev, seq, PCNET_TX_ACCEPTED);
 	}
+	if (n)	/* one clock read a batch, not a frame */
+		fe->tx_progress_ns = mono_ns();
 	if (virtq_drv_broken(&fe->q[Q_TX]))
 		fe->broken = true;
 	return n;
