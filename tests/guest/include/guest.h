@@ -35,6 +35,7 @@ void serial_init(void);
 void serial_putc(char c);
 void serial_flush(void);
 bool serial_at_line_start(void);
+int serial_getc(void);	/* -1 if nothing received */
 
 /* printf.c: %d %i %u %x %X %p %s %c %%, flags - 0, width, .precision,
  * length hh h l ll z. */

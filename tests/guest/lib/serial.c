@@ -7,7 +7,8 @@
 #include "guest.h"
 
 #define COM1		0x3f8
-#define UART_THR	0	/* DLAB=0 */
+#define UART_THR	0	/* DLAB=0, write */
+#define UART_RBR	0	/* DLAB=0, read */
 #define UART_DLL	0	/* DLAB=1 */
 #define UART_IER	1
 #define UART_DLM	1
@@ -25,6 +26,7 @@
 #define IIR_FIFO_MASK	0xc0
 #define MCR_DTR		0x01
 #define MCR_RTS		0x02
+#define LSR_DR		0x01
 #define LSR_THRE	0x20
 #define LSR_TEMT	0x40
 
@@ -77,4 +79,12 @@ void serial_flush(void)
 bool serial_at_line_start(void)
 {
 	return at_line_start;
+}
+
+/* One received byte, or -1 if none waits (two exits: LSR, RBR). */
+int serial_getc(void)
+{
+	if (!(inb(COM1 + UART_LSR) & LSR_DR))
+		return -1;
+	return inb(COM1 + UART_RBR);
 }

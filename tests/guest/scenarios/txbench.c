@@ -3,7 +3,7 @@
  * Bulk transmit for the Table 3 benchmark (tests/bench/run-table3.sh):
  *
  *   test=txbench ip=A peer=B [driver=linux|batch] [size=S] [frames=N]
- *                [pause_ms=P] [ring=R]
+ *                [pause_ms=P] [ring=R] [go=serial]
  *
  * N frames of S bytes (60..1514, no FCS) to a unicast address nobody on
  * the host owns (the host's interface counts and drops them: no replies
@@ -22,7 +22,11 @@
  * The timed part prints nothing (the console is port I/O too): "txbench:
  * ready" before it and "txbench: finished" after it are each followed by P ms
  * (default 1000) without port I/O, in which the harness reads the
- * processes' counters.  Prints frames/s and Mbit/s as the guest saw them
+ * processes' counters.  With go=serial the guest then also waits for a
+ * byte on COM1, which the harness sends once it has read them: a slow
+ * read (a loaded host, a sanitizer build) then makes the guest wait
+ * instead of counting part of the run.  That wait polls COM1 every 50 ms,
+ * so only reads that outlast the pause see a few exits.  Prints frames/s and Mbit/s as the guest saw them
  * (first frame queued to the last descriptor back).
  */
 #include "net.h"
@@ -30,6 +34,8 @@
 
 #define TXBENCH_ETHERTYPE	0x88b5
 #define IRQ_WAIT_US		1000000
+#define GO_WAIT_US		60000000
+#define GO_POLL_US		50000
 
 static void build(uint8_t *f, uint32_t len, const struct net *n, uint64_t seq)
 {
@@ -96,13 +102,30 @@ static void run_batch(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
 	}
 }
 
+/* The pause after a mark, then (go=serial) the harness's go-ahead. */
+static void mark_wait(uint64_t pause_ms, bool go, const char *mark)
+{
+	uint64_t end;
+
+	udelay(pause_ms * 1000);
+	if (!go)
+		return;
+	end = deadline_us(GO_WAIT_US);
+	while (serial_getc() < 0) {
+		if (deadline_passed(end))
+			fail(EXIT_FAIL, "no go-ahead on COM1 %u s after '%s'",
+			     GO_WAIT_US / 1000000, mark);
+		udelay(GO_POLL_US);
+	}
+}
+
 void scenario_txbench(void)
 {
 	uint64_t frames = param_u64("frames", 10000), size = param_u64("size", 1514);
 	uint64_t pause_ms = param_u64("pause_ms", 1000), t0, us, end;
 	uint64_t ring = param_u64("ring", 128);
 	unsigned int ring_log;
-	const char *drv = param("driver");
+	const char *drv = param("driver"), *go = param("go");
 	static uint8_t f[NET_MAX_FRAME];
 	bool batch;
 	uint32_t ip, peer;
@@ -122,6 +145,8 @@ void scenario_txbench(void)
 		     NET_MAX_FRAME);
 	if (!a || !b || !net_parse_ip(a, &ip) || !net_parse_ip(b, &peer))
 		fail(EXIT_USAGE, "%s needs ip=A.B.C.D and peer=A.B.C.D", test_name);
+	if (go && strcmp(go, "serial"))
+		fail(EXIT_USAGE, "go=serial or no go=");
 	time_init();
 	/* NetBSD's pcn(4) keeps up to 128 frames queued (PCN_TXQUEUELEN),
 	 * pcnet32 16 (its default ring); ring= takes the batching driver
@@ -133,7 +158,7 @@ void scenario_txbench(void)
 	printf("txbench: ready driver=%s size=%llu frames=%llu ring=%u\n", drv,
 	       (unsigned long long)size, (unsigned long long)frames,
 	       net_tx_ring_size(&n));
-	udelay(pause_ms * 1000);
+	mark_wait(pause_ms, go, "ready");
 	t0 = rdtsc();
 	if (batch)
 		run_batch(&n, f, (uint32_t)size, frames);
@@ -148,7 +173,7 @@ void scenario_txbench(void)
 	/* Acknowledge the last batch's interrupt before the counters stop. */
 	net_poll(&n, 1000);
 	printf("txbench: finished\n");
-	udelay(pause_ms * 1000);
+	mark_wait(pause_ms, go, "finished");
 	printf("txbench: %llu frames of %llu bytes in %llu us, %llu interrupts\n",
 	       (unsigned long long)frames, (unsigned long long)size,
 	       (unsigned long long)us, (unsigned long long)n.st.irqs);
