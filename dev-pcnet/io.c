@@ -224,6 +224,14 @@ void pcnet_shadow(const struct pcnet *dev, struct pcnet_shadow *sh)
 			.value = pcnet_csr_peek(st, csrs[i]),
 			.token = csrs[i] == 0 ? (uint32_t)dev->tint_raises |
 				 (uint32_t)dev->rint_raises << 16 : 0,
+			/* CSR0 = TDMD with IENA as it is (a driver's kick)
+			 * clears nothing and starts nothing but the transmit
+			 * poll, which is the chip's own later work; TDMD
+			 * reads back 0 once the demand is taken, so a read
+			 * across it may be answered as if it were. */
+			.quiet_mask = csrs[i] == 0 ? CSR0_TDMD : 0,
+			.quiet_value = csrs[i] == 0 ?
+				(uint16_t)(st->csr[0] & CSR0_IENA) : 0,
 		};
 	if (st->rap != 0 && st->rap != CSR_IMDC && st->rap != CSR_TFC)
 		sh->reg[n++] = (struct pcnet_shadow_reg){

@@ -190,6 +190,7 @@ static struct dp_shadow_reg shadow_reg(const struct pcnet_shadow_reg *r,
 		.bars = 1u << BAR_IO | 1u << BAR_MMIO, .size = r->size,
 		.flags = flags, .offset = r->offset, .index = r->rap,
 		.value = r->value, .token = r->token,
+		.quiet_mask = r->quiet_mask, .quiet_value = r->quiet_value,
 	};
 }
 
@@ -209,7 +210,9 @@ static void op_regs_changed(void *opaque)
 	for (unsigned i = 0; i < sh.n; i++)
 		regs[i] = shadow_reg(&sh.reg[i], DP_SHADOW_F_VALID |
 				     (sh.reg[i].indexed ? DP_SHADOW_F_INDEXED : 0) |
-				     (sh.reg[i].note ? DP_SHADOW_F_NOTE : 0));
+				     (sh.reg[i].note ? DP_SHADOW_F_NOTE : 0) |
+				     (sh.reg[i].quiet_mask || sh.reg[i].quiet_value ?
+				      DP_SHADOW_F_QUIET : 0));
 	devsrv_shadow_publish(d->srv, &idx, regs, sh.n);
 }
 

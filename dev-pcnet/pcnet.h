@@ -365,6 +365,9 @@ struct pcnet_shadow_reg {
 	uint8_t rap;
 	uint32_t value;		/* the answer; for the RAP port, RAP now */
 	uint32_t token;		/* @note: for pcnet_shadow_note() */
+	/* A write of v with (v & ~quiet_mask) == quiet_value changes no
+	 * shadowed value but through the chip's later work (0 0: none). */
+	uint16_t quiet_mask, quiet_value;
 };
 struct pcnet_shadow {
 	struct pcnet_shadow_reg rap;

@@ -260,6 +260,7 @@ struct dp_posted {
 #define DP_SHADOW_F_VALID	(1u << 0)	/* the entry is in use */
 #define DP_SHADOW_F_INDEXED	(1u << 1)	/* holds for one index value */
 #define DP_SHADOW_F_NOTE	(1u << 2)	/* reads from it are told */
+#define DP_SHADOW_F_QUIET	(1u << 3)	/* some writes to it change no read */
 
 struct dp_shadow_reg {
 	uint8_t bars;		/* bit n set: BAR n decodes it at offset */
@@ -270,7 +271,12 @@ struct dp_shadow_reg {
 	uint32_t index;		/* INDEXED: for this index; index reg: its value */
 	uint32_t value;		/* the answer; index reg: the mask a write keeps */
 	uint32_t token;		/* NOTE: echoed to the device in the note */
-	uint32_t reserved2;
+	/* QUIET: a write of a value v with (v & ~quiet_mask) == quiet_value
+	 * changes no value in the shadow (but through what it makes the
+	 * device do later, as any of the device's own events): the core may
+	 * answer reads across it while it is queued. */
+	uint16_t quiet_mask;
+	uint16_t quiet_value;
 };
 
 struct dp_shadow {

@@ -276,7 +276,7 @@ static bool post(struct devproxy *d, struct vcpu *vcpu,
  * round trip: true with *@out set.  Only when every posted entry the
  * device has not executed yet leaves the shadow as it is (a write to the
  * index register, whose value this then takes from the last such write,
- * a note or an EOI), all on one ring; the device publishes before it
+ * a write the shadow calls quiet, a note or an EOI), all on one ring; the device publishes before it
  * frees the entries it executed, so with the ring tails read first, the
  * shadow reflects every other access of this vCPU before this read.
  */
@@ -286,7 +286,8 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 	const struct dp_shadow_reg *r;
 	struct dp_shadow snap;
 	uint32_t busy = UINT32_MAX, tail = 0, pending = 0, index;
-	bool tracked = false;
+	bool tracked = false, quiet = false;
+	uint64_t ed;
 
 	if (!d->shadow || get_state(d) != DEV_ATTACHED)
 		return false;
@@ -316,10 +317,18 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 		 * neither changes what a register reads. */
 		if (eb == DP_POSTED_SHADOW_READ || eb == DP_POSTED_EOI)
 			continue;
-		if (!dp_shadow_decodes(&snap.index, eb, eo, es))
-			return false;
-		index = (uint32_t)__atomic_load_n(&e->data, __ATOMIC_RELAXED) &
-			snap.index.value;
+		ed = __atomic_load_n(&e->data, __ATOMIC_RELAXED);
+		if (dp_shadow_decodes(&snap.index, eb, eo, es)) {
+			index = (uint32_t)ed & snap.index.value;
+		} else {
+			/* A write the device declared quiet (PCnet: TDMD with
+			 * IENA as it is) leaves every answer as it is. */
+			r = dp_shadow_find(&snap, eb, eo, es, index);
+			if (!r || !(r->flags & DP_SHADOW_F_QUIET) ||
+			    (ed & ~(uint64_t)r->quiet_mask) != r->quiet_value)
+				return false;
+			quiet = true;
+		}
 		tracked = true;
 	}
 	if (dp_shadow_decodes(&snap.index, bar, offset, len)) {
@@ -343,6 +352,8 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 	}
 	if (tracked)
 		STAT_INC(d, shadow_tracked);
+	if (quiet)
+		STAT_INC(d, shadow_quiet);
 	return true;
 }
 
@@ -1140,6 +1151,7 @@ void devproxy_get_stats(const struct devproxy *d, struct devproxy_stats *out)
 	out->absent = __atomic_load_n(&d->stats.absent, __ATOMIC_RELAXED);
 	out->shadow_reads = __atomic_load_n(&d->stats.shadow_reads, __ATOMIC_RELAXED);
 	out->shadow_tracked = __atomic_load_n(&d->stats.shadow_tracked, __ATOMIC_RELAXED);
+	out->shadow_quiet = __atomic_load_n(&d->stats.shadow_quiet, __ATOMIC_RELAXED);
 	out->quiet_writes = __atomic_load_n(&d->stats.quiet_writes, __ATOMIC_RELAXED);
 	out->generation = d->generation;
 }

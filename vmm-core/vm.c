@@ -467,10 +467,10 @@ static void stats_snapshot(FILE *f, void *opaque)
 		static const char *const field[] = {
 			"reads", "sync_writes", "posted_writes", "kicks",
 			"wait_slices", "absent", "shadow_reads",
-			"shadow_tracked", "quiet_writes",
+			"shadow_tracked", "quiet_writes", "shadow_quiet",
 		};
 		struct devproxy_stats st;
-		uint64_t v[9];
+		uint64_t v[10];
 
 		devproxy_get_stats(vm->devices[i], &st);
 		v[0] = st.reads;
@@ -482,7 +482,8 @@ static void stats_snapshot(FILE *f, void *opaque)
 		v[6] = st.shadow_reads;
 		v[7] = st.shadow_tracked;
 		v[8] = st.quiet_writes;
-		for (unsigned k = 0; k < 9; k++) {
+		v[9] = st.shadow_quiet;
+		for (unsigned k = 0; k < 10; k++) {
 			snprintf(name, sizeof(name), "device%u.%s", i, field[k]);
 			ipc_stat(f, name, v[k]);
 		}

@@ -98,6 +98,9 @@ struct pcn {
 	uint8_t mac[6];
 	uint32_t dma_next;	/* bump allocator in the DMA area */
 	unsigned int checks;	/* register values checked */
+	/* CSR/BCR accesses and the TSC cycles they took (each one's RAP
+	 * write and data port access): what the driver paid in port I/O. */
+	uint64_t io_reads, io_writes, io_rd_cycles, io_wr_cycles;
 };
 
 /* Finds 1022:2000 on bus 0, its I/O BAR; sets IO, MEM and bus master. */

@@ -103,46 +103,54 @@ void *pcn_dma_alloc(struct pcn *p, uint32_t size, uint32_t align)
 	return phys(a);
 }
 
-uint16_t pcn_csr_rd(struct pcn *p, unsigned int reg)
+/* RAP, then the data port @data (RDP or BDP): a read, or a write of @val. */
+static uint16_t indexed(struct pcn *p, unsigned int reg, uint16_t data,
+			bool wr, uint16_t val)
 {
+	uint64_t t0 = rdtsc();
+	uint16_t v = 0;
+
 	if (p->dwio) {
 		outl(p->io + PCN_DWIO_RAP, reg);
-		return inl(p->io + PCN_DWIO_RDP) & 0xffff;
+		if (wr)
+			outl(p->io + data, val);
+		else
+			v = inl(p->io + data) & 0xffff;
+	} else {
+		outw(p->io + PCN_WIO_RAP, reg);
+		if (wr)
+			outw(p->io + data, val);
+		else
+			v = inw(p->io + data);
 	}
-	outw(p->io + PCN_WIO_RAP, reg);
-	return inw(p->io + PCN_WIO_RDP);
+	if (wr) {
+		p->io_wr_cycles += rdtsc() - t0;
+		p->io_writes++;
+	} else {
+		p->io_rd_cycles += rdtsc() - t0;
+		p->io_reads++;
+	}
+	return v;
+}
+
+uint16_t pcn_csr_rd(struct pcn *p, unsigned int reg)
+{
+	return indexed(p, reg, p->dwio ? PCN_DWIO_RDP : PCN_WIO_RDP, false, 0);
 }
 
 void pcn_csr_wr(struct pcn *p, unsigned int reg, uint16_t val)
 {
-	if (p->dwio) {
-		outl(p->io + PCN_DWIO_RAP, reg);
-		outl(p->io + PCN_DWIO_RDP, val);
-		return;
-	}
-	outw(p->io + PCN_WIO_RAP, reg);
-	outw(p->io + PCN_WIO_RDP, val);
+	indexed(p, reg, p->dwio ? PCN_DWIO_RDP : PCN_WIO_RDP, true, val);
 }
 
 uint16_t pcn_bcr_rd(struct pcn *p, unsigned int reg)
 {
-	if (p->dwio) {
-		outl(p->io + PCN_DWIO_RAP, reg);
-		return inl(p->io + PCN_DWIO_BDP) & 0xffff;
-	}
-	outw(p->io + PCN_WIO_RAP, reg);
-	return inw(p->io + PCN_WIO_BDP);
+	return indexed(p, reg, p->dwio ? PCN_DWIO_BDP : PCN_WIO_BDP, false, 0);
 }
 
 void pcn_bcr_wr(struct pcn *p, unsigned int reg, uint16_t val)
 {
-	if (p->dwio) {
-		outl(p->io + PCN_DWIO_RAP, reg);
-		outl(p->io + PCN_DWIO_BDP, val);
-		return;
-	}
-	outw(p->io + PCN_WIO_RAP, reg);
-	outw(p->io + PCN_WIO_BDP, val);
+	indexed(p, reg, p->dwio ? PCN_DWIO_BDP : PCN_WIO_BDP, true, val);
 }
 
 uint16_t pcn_rap_rd(struct pcn *p)

@@ -50,16 +50,21 @@ static void build(uint8_t *f, uint32_t len, const struct net *n, uint64_t seq)
 		f[i] = (uint8_t)i;
 }
 
+/* TSC cycles the driver spent waiting for the chip (interrupts handled
+ * while waiting included): how much of the run the device side bounds. */
+static uint64_t wait_cycles;
+
 static void run_linux(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
 {
 	for (uint64_t i = 0; i < frames; i++) {
-		uint64_t irqs = n->st.irqs, end;
+		uint64_t irqs = n->st.irqs, end, w0;
 
 		memcpy(f + ETH_HLEN, &i, sizeof(i));
 		if (!net_tx_frame(n, f, size, 0))
 			fail(EXIT_FAIL, "TX ring full at frame %llu",
 			     (unsigned long long)i);
 		/* One frame per interrupt: its TINT is awaited. */
+		w0 = rdtsc();
 		end = deadline_us(IRQ_WAIT_US);
 		while (n->st.irqs == irqs || net_tx_reclaim(n)) {
 			net_poll(n, 1000);
@@ -67,6 +72,7 @@ static void run_linux(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
 				fail(EXIT_FAIL, "no TX interrupt for frame %llu in 1 s",
 				     (unsigned long long)i);
 		}
+		wait_cycles += rdtsc() - w0;
 	}
 }
 
@@ -78,7 +84,7 @@ static void run_batch(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
 	net_tx_ltint(n);
 	while (queued < frames) {
 		unsigned int room = ring - net_tx_reclaim(n);
-		uint64_t end;
+		uint64_t end, w0;
 
 		if (room > frames - queued)
 			room = (unsigned int)(frames - queued);
@@ -92,6 +98,7 @@ static void run_batch(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
 		}
 		net_tx_kick(n);
 		/* Refill once half the ring is back (memory reads only). */
+		w0 = rdtsc();
 		end = deadline_us(IRQ_WAIT_US);
 		while (net_tx_reclaim(n) > ring / 2) {
 			net_poll(n, 0);
@@ -99,6 +106,7 @@ static void run_batch(struct net *n, uint8_t *f, uint32_t size, uint64_t frames)
 				fail(EXIT_FAIL, "TX ring stuck at frame %llu",
 				     (unsigned long long)queued);
 		}
+		wait_cycles += rdtsc() - w0;
 	}
 }
 
@@ -131,6 +139,7 @@ void scenario_txbench(void)
 	uint32_t ip, peer;
 	const char *a = param("ip"), *b = param("peer");
 	struct net n;
+	struct pcn io0, io1;	/* the register access counts around the run */
 
 	if (!drv)
 		drv = "linux";
@@ -159,6 +168,7 @@ void scenario_txbench(void)
 	       (unsigned long long)size, (unsigned long long)frames,
 	       net_tx_ring_size(&n));
 	mark_wait(pause_ms, go, "ready");
+	io0 = n.p;
 	t0 = rdtsc();
 	if (batch)
 		run_batch(&n, f, (uint32_t)size, frames);
@@ -168,15 +178,22 @@ void scenario_txbench(void)
 	while (net_tx_reclaim(&n) && !deadline_passed(end))
 		;
 	us = tsc_to_us(rdtsc() - t0);
+	io1 = n.p;
 	if (net_tx_reclaim(&n))
 		fail(EXIT_FAIL, "%u frames never came back", net_tx_reclaim(&n));
 	/* Acknowledge the last batch's interrupt before the counters stop. */
 	net_poll(&n, 1000);
 	printf("txbench: finished\n");
 	mark_wait(pause_ms, go, "finished");
-	printf("txbench: %llu frames of %llu bytes in %llu us, %llu interrupts\n",
+	printf("txbench: %llu frames of %llu bytes in %llu us, %llu interrupts, %llu us waiting for the chip\n",
 	       (unsigned long long)frames, (unsigned long long)size,
-	       (unsigned long long)us, (unsigned long long)n.st.irqs);
+	       (unsigned long long)us, (unsigned long long)n.st.irqs,
+	       (unsigned long long)tsc_to_us(wait_cycles));
+	printf("txbench: in the run %llu register reads (%llu us) and %llu writes (%llu us)\n",
+	       (unsigned long long)(io1.io_reads - io0.io_reads),
+	       (unsigned long long)tsc_to_us(io1.io_rd_cycles - io0.io_rd_cycles),
+	       (unsigned long long)(io1.io_writes - io0.io_writes),
+	       (unsigned long long)tsc_to_us(io1.io_wr_cycles - io0.io_wr_cycles));
 	if (us) {
 		printf("bench: txbench-frames-per-s %llu\n",
 		       (unsigned long long)(frames * 1000000 / us));

@@ -171,6 +171,70 @@ static void pcnet_shadow_note_makes_the_late_acknowledge_spare_unseen_tint(void 
 	assert_int_equal(b->irq, 0);
 }
 
+/* Every entry of @a has the same answer in @b. */
+static void same_answers(const struct pcnet_shadow *a, const struct pcnet_shadow *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->rap.value, b->rap.value);
+	for (unsigned int i = 0; i < a->n; i++) {
+		const struct pcnet_shadow_reg *r = &a->reg[i];
+
+		assert_int_equal(must_find(b, r->offset, r->size, r->rap)->value,
+				 r->value);
+	}
+}
+
+/*
+ * The core answers CSR0 reads across a queued write the shadow calls
+ * quiet (a driver's TDMD kick): such a write must change no answer in
+ * any state, and the rule must not take in a write that does (IENA
+ * turned over, an acknowledge).  Nothing is queued to send, so the
+ * transmit poll TDMD starts finds nothing: only the write's own effect
+ * is looked at.
+ */
+static void pcnet_shadow_quiet_writes_to_csr0_change_no_answer(void **s)
+{
+	struct bench *b = *s;
+	struct pcnet_shadow before, after;
+	const struct pcnet_shadow_reg *r;
+
+	chip_start(b, 2, 0);
+	send_one(b, 0);		/* TINT pending: an acknowledge would clear it */
+	for (unsigned int round = 0; round < 4; round++) {
+		uint16_t iena = round & 1 ? CSR0_IENA : 0, mask, value;
+		unsigned int rap = round & 2 ? 4 : 0;
+
+		csr_w(b, 0, iena);
+		wio_w(b, 0x12, (uint16_t)rap);
+		pcnet_shadow(b->dev, &before);
+		for (unsigned int i = 0; i < before.n; i++)
+			if (before.reg[i].rap != 0)
+				assert_int_equal(before.reg[i].quiet_mask |
+						 before.reg[i].quiet_value, 0);
+		r = must_find(&before, 0x10, 2, 0);
+		mask = r->quiet_mask;
+		value = r->quiet_value;
+		assert_int_equal(mask, CSR0_TDMD);
+		assert_int_equal(value, iena);
+		assert_true(r->value & CSR0_TINT);
+		for (uint32_t v = 0; v <= 0xffff; v++) {
+			if ((v & (uint32_t)~mask) != value)
+				continue;
+			csr_w(b, 0, (uint16_t)v);
+			wio_w(b, 0x12, (uint16_t)rap);
+			pcnet_shadow(b->dev, &after);
+			same_answers(&before, &after);
+		}
+		/* Outside the rule: IENA turned over, TINT acknowledged. */
+		assert_int_not_equal((value ^ CSR0_IENA) & ~mask, value);
+		assert_int_not_equal((value | CSR0_TINT) & ~mask, value);
+		csr_w(b, 0, value | CSR0_TINT);
+		assert_false(csr_r(b, 0) & CSR0_TINT);
+		send_one(b, round + 1);	/* TINT again for the next round */
+	}
+	assert_int_equal(b->ntx, 5);
+}
+
 /* ---------------------------------------- regs_changed and INTA# order */
 
 static struct {
@@ -242,6 +306,7 @@ int main(void)
 		T(pcnet_shadow_answers_as_reads_do_in_wio_and_dwio),
 		T(pcnet_shadow_csr0_asks_to_be_told_and_the_rest_does_not),
 		T(pcnet_shadow_note_makes_the_late_acknowledge_spare_unseen_tint),
+		T(pcnet_shadow_quiet_writes_to_csr0_change_no_answer),
 		T(pcnet_shadow_is_published_before_intr_rises),
 	};
 
