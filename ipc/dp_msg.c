@@ -502,6 +502,25 @@ const struct dp_shadow_reg *dp_shadow_find(const struct dp_shadow *snap,
 	return NULL;
 }
 
+enum dp_pending dp_shadow_pending(const struct dp_shadow *snap,
+				  const struct dp_posted *e, uint32_t *index)
+{
+	const struct dp_shadow_reg *r;
+
+	/* Neither changes what a register reads. */
+	if (e->bar == DP_POSTED_SHADOW_READ || e->bar == DP_POSTED_EOI)
+		return DP_PENDING_NONE;
+	if (dp_shadow_decodes(&snap->index, e->bar, e->offset, e->size)) {
+		*index = (uint32_t)e->data & snap->index.value;
+		return DP_PENDING_INDEX;
+	}
+	r = dp_shadow_find(snap, e->bar, e->offset, e->size, *index);
+	if (r && (r->flags & DP_SHADOW_F_QUIET) &&
+	    (e->data & ~(uint64_t)r->quiet_mask) == r->quiet_value)
+		return DP_PENDING_QUIET;
+	return DP_PENDING_BLOCKS;
+}
+
 int dp_io_header_check(const struct dp_io_header *h, uint32_t nr_vcpus,
 		       uint32_t io_size, char *err, size_t errlen)
 {

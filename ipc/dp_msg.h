@@ -80,6 +80,24 @@ const struct dp_shadow_reg *dp_shadow_find(const struct dp_shadow *snap,
 					   unsigned size, uint32_t index);
 
 /*
+ * What a posted entry @e the device has not executed yet means for a read
+ * the core would answer from @snap (PROTOCOL.md §3.4), with *@index the
+ * index register's value the entries before it leave (advanced by an
+ * index write): DP_PENDING_NONE for a note or an EOI, DP_PENDING_INDEX
+ * for an index write, DP_PENDING_QUIET for a write its entry calls
+ * quiet, DP_PENDING_BLOCKS for anything else (the read must go to the
+ * device).
+ */
+enum dp_pending {
+	DP_PENDING_NONE,
+	DP_PENDING_INDEX,
+	DP_PENDING_QUIET,
+	DP_PENDING_BLOCKS,
+};
+enum dp_pending dp_shadow_pending(const struct dp_shadow *snap,
+				  const struct dp_posted *e, uint32_t *index);
+
+/*
  * Checks an I/O region header the peer formatted against what the
  * protocol says it must be for @nr_vcpus and @io_size; 0 or -EBADMSG.
  */

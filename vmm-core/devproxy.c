@@ -287,7 +287,6 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 	struct dp_shadow snap;
 	uint32_t busy = UINT32_MAX, tail = 0, pending = 0, index;
 	bool tracked = false, quiet = false;
-	uint64_t ed;
 
 	if (!d->shadow || get_state(d) != DEV_ATTACHED)
 		return false;
@@ -309,27 +308,25 @@ static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 	index = snap.index.index;
 	for (uint32_t k = 0; k < pending; k++) {
 		const struct dp_posted *e = ipc_ring_elem(&d->posted[busy], tail + k);
-		uint8_t eb = __atomic_load_n(&e->bar, __ATOMIC_RELAXED);
-		uint8_t es = __atomic_load_n(&e->size, __ATOMIC_RELAXED);
-		uint32_t eo = __atomic_load_n(&e->offset, __ATOMIC_RELAXED);
+		struct dp_posted c = {
+			.bar = __atomic_load_n(&e->bar, __ATOMIC_RELAXED),
+			.size = __atomic_load_n(&e->size, __ATOMIC_RELAXED),
+			.offset = __atomic_load_n(&e->offset, __ATOMIC_RELAXED),
+			.data = __atomic_load_n(&e->data, __ATOMIC_RELAXED),
+		};
 
-		/* A note, or an EOI (the device looks at its line again):
-		 * neither changes what a register reads. */
-		if (eb == DP_POSTED_SHADOW_READ || eb == DP_POSTED_EOI)
-			continue;
-		ed = __atomic_load_n(&e->data, __ATOMIC_RELAXED);
-		if (dp_shadow_decodes(&snap.index, eb, eo, es)) {
-			index = (uint32_t)ed & snap.index.value;
-		} else {
-			/* A write the device declared quiet (PCnet: TDMD with
-			 * IENA as it is) leaves every answer as it is. */
-			r = dp_shadow_find(&snap, eb, eo, es, index);
-			if (!r || !(r->flags & DP_SHADOW_F_QUIET) ||
-			    (ed & ~(uint64_t)r->quiet_mask) != r->quiet_value)
-				return false;
+		switch (dp_shadow_pending(&snap, &c, &index)) {
+		case DP_PENDING_NONE:
+			break;
+		case DP_PENDING_QUIET:	/* PCnet: TDMD, IENA as it is */
 			quiet = true;
+			/* fall through */
+		case DP_PENDING_INDEX:
+			tracked = true;
+			break;
+		default:
+			return false;
 		}
-		tracked = true;
 	}
 	if (dp_shadow_decodes(&snap.index, bar, offset, len)) {
 		*out = index;

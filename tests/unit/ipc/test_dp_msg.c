@@ -683,6 +683,65 @@ static void dp_shadow_load_sees_a_store_whole_or_not_at_all(void **state)
 	assert_false(dp_shadow_load_index(&sh, &idx));
 }
 
+/*
+ * Which queued writes a read may be answered across: notes and EOIs,
+ * index writes (tracked), and writes the register's entry calls quiet at
+ * the index the writes before them leave; nothing else.  The entries are
+ * PCnet's: RAP at 0x12, CSR0 at RDP 0x10 with TDMD quiet while IENA is
+ * set, CSR4 at RDP with no quiet writes.
+ */
+static void dp_shadow_pending_lets_only_index_and_quiet_writes_by(void **state)
+{
+	struct dp_shadow snap = { .nr = 2 };
+	uint32_t index = 0;
+	struct dp_posted e;
+
+	(void)state;
+	snap.index = (struct dp_shadow_reg){
+		.bars = 3, .size = 2, .flags = DP_SHADOW_F_VALID,
+		.offset = 0x12, .index = 0, .value = 0x7f,
+	};
+	snap.reg[0] = (struct dp_shadow_reg){
+		.bars = 3, .size = 2, .offset = 0x10, .index = 0, .value = 0x02f3,
+		.flags = DP_SHADOW_F_VALID | DP_SHADOW_F_INDEXED | DP_SHADOW_F_QUIET,
+		.quiet_mask = 0x0008, .quiet_value = 0x0040,
+	};
+	snap.reg[1] = (struct dp_shadow_reg){
+		.bars = 3, .size = 2, .offset = 0x10, .index = 4, .value = 0x0915,
+		.flags = DP_SHADOW_F_VALID | DP_SHADOW_F_INDEXED,
+		.quiet_mask = 0x0008, .quiet_value = 0x0040,	/* no QUIET flag */
+	};
+#define PEND(b, off, sz, d) (e = (struct dp_posted){ .bar = (b), .size = (sz), \
+	.offset = (off), .data = (d) }, dp_shadow_pending(&snap, &e, &index))
+
+	assert_int_equal(PEND(DP_POSTED_EOI, 0, 0, 0), DP_PENDING_NONE);
+	assert_int_equal(PEND(DP_POSTED_SHADOW_READ, 0x10, 2, 0x48), DP_PENDING_NONE);
+	/* CSR0: the kick (IENA as it is, TDMD or not) is quiet... */
+	assert_int_equal(PEND(0, 0x10, 2, 0x0048), DP_PENDING_QUIET);
+	assert_int_equal(PEND(1, 0x10, 2, 0x0040), DP_PENDING_QUIET);
+	/* ...an acknowledge, IENA off, a start, high bits, are not. */
+	assert_int_equal(PEND(0, 0x10, 2, 0x0248), DP_PENDING_BLOCKS);
+	assert_int_equal(PEND(0, 0x10, 2, 0x0008), DP_PENDING_BLOCKS);
+	assert_int_equal(PEND(0, 0x10, 2, 0x004a), DP_PENDING_BLOCKS);
+	assert_int_equal(PEND(0, 0x10, 2, 0x10048), DP_PENDING_BLOCKS);
+	/* Another size, BAR or offset is not the entry's register. */
+	assert_int_equal(PEND(0, 0x10, 4, 0x0048), DP_PENDING_BLOCKS);
+	assert_int_equal(PEND(2, 0x10, 2, 0x0048), DP_PENDING_BLOCKS);
+	assert_int_equal(PEND(0, 0x16, 2, 0x0048), DP_PENDING_BLOCKS);
+	assert_int_equal(index, 0);
+	/* RAP = 4 (masked): the same write now goes to CSR4, not quiet;
+	 * RAP = 0 again and it is. */
+	assert_int_equal(PEND(0, 0x12, 2, 0xff84), DP_PENDING_INDEX);
+	assert_int_equal(index, 4);
+	assert_int_equal(PEND(0, 0x10, 2, 0x0048), DP_PENDING_BLOCKS);
+	assert_int_equal(PEND(0, 0x12, 2, 0), DP_PENDING_INDEX);
+	assert_int_equal(PEND(0, 0x10, 2, 0x0048), DP_PENDING_QUIET);
+	/* No entry for the index at all: blocks. */
+	assert_int_equal(PEND(0, 0x12, 2, 9), DP_PENDING_INDEX);
+	assert_int_equal(PEND(0, 0x10, 2, 0x0048), DP_PENDING_BLOCKS);
+#undef PEND
+}
+
 static void dp_io_region_rings_attach_where_the_layout_says(void **state)
 {
 	static uint8_t _Alignas(4096) region[8192 * 2];
@@ -739,6 +798,7 @@ int main(void)
 		cmocka_unit_test(dp_io_header_check_accepts_the_layout_and_refuses_each_change),
 		cmocka_unit_test(dp_io_region_rings_attach_where_the_layout_says),
 		cmocka_unit_test(dp_shadow_load_sees_a_store_whole_or_not_at_all),
+		cmocka_unit_test(dp_shadow_pending_lets_only_index_and_quiet_writes_by),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
