@@ -276,9 +276,10 @@ static bool post(struct devproxy *d, struct vcpu *vcpu,
  * round trip: true with *@out set.  Only when every posted entry the
  * device has not executed yet leaves the shadow as it is (a write to the
  * index register, whose value this then takes from the last such write,
- * a write the shadow calls quiet, a note or an EOI), all on one ring; the device publishes before it
- * frees the entries it executed, so with the ring tails read first, the
- * shadow reflects every other access of this vCPU before this read.
+ * a write the shadow calls quiet, a note or an EOI: dp_shadow_pending()),
+ * all on one ring; the device publishes before it frees the entries it
+ * executed, so with the ring tails read first, the shadow reflects every
+ * other access of this vCPU before this read.
  */
 static bool shadow_answer(struct devproxy *d, struct vcpu *vcpu, unsigned bar,
 			  uint64_t offset, unsigned len, uint64_t *out)

@@ -25,8 +25,8 @@ struct devproxy_stats {
 	uint64_t wait_slices;	/* 50 ms waits a vCPU sat out unanswered */
 	uint64_t absent;	/* accesses answered as a removed function */
 	uint64_t shadow_reads;	/* answered from the device's shadow */
-	uint64_t shadow_tracked;/* of those, with index writes still queued */
-	uint64_t shadow_quiet;	/* of those, with quiet writes still queued */
+	uint64_t shadow_tracked;/* of those, with index or quiet writes queued */
+	uint64_t shadow_quiet;	/* of those, with a quiet write (a kick) queued */
 	uint64_t quiet_writes;	/* posted index writes, no doorbell rung */
 	uint32_t generation;	/* attaches so far */
 };
